@@ -1,0 +1,61 @@
+"""tokenauth: personal API tokens behind nginx ``auth_request``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import api, database, http_errors, logs
+from .extensions import csrf
+from .ops import health
+from .proxy import TrustedProxyMiddleware
+from .runtime import Runtime
+from .settings import Settings, load_settings
+from .verify import views as verify_views
+
+__all__ = ["create_app"]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings by field name (``{"verify_cache_ttl": 0}``),
+    on top of the ``TOKENAUTH_*`` environment. Raises SettingsError on a bad setting."""
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=settings.instance_path)
+    Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(flask_config(settings))
+    app.extensions["tokenauth"] = Runtime.build(settings)
+
+    logs.init_app(app)
+    database.init_app(app)
+    csrf.init_app(app)
+    http_errors.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(verify_views.bp)
+    app.register_blueprint(health.bp)
+    for blueprint in (verify_views.bp, health.bp, *api.blueprints()):
+        csrf.exempt(blueprint)  # the API checks CSRF itself, for cookie sessions only
+
+    app.wsgi_app = TrustedProxyMiddleware(app.wsgi_app, settings.trusted_networks,
+                                          settings.external_user_header)
+    return app
+
+
+def flask_config(settings: Settings) -> dict:
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "TESTING": settings.env == "testing",
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "API_TITLE": "tokenauth",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "SESSION_COOKIE_NAME": "tokenauth_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.production,
+        "PERMANENT_SESSION_LIFETIME": settings.session_lifetime_minutes * 60,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,67 @@
+"""``/api/v1/admin``: users and every user's tokens, for administrators."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..extensions import db
+from ..runtime import current_runtime
+from ..services import users
+from .auth import login_required
+from .schemas import (AdminTokenQueryArgsSchema, AdminTokenSchema, UserCreateSchema, UserSchema,
+                      UserUpdateSchema)
+
+blp = Blueprint("admin", __name__, description="Administration")
+admin_required = login_required(admin=True)
+
+
+@blp.route("/admin/users")
+class AdminUsers(MethodView):
+    decorators = [admin_required]
+
+    @blp.response(200, UserSchema(many=True))
+    def get(self):
+        """List users"""
+        return users.list_users(db.session)
+
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    def post(self, data):
+        """Create an internal user"""
+        user = users.create_user(db.session, data["username"], data["password"],
+                                 is_admin=data["is_admin"])
+        current_runtime().commit()
+        return user
+
+
+@blp.route("/admin/users/<user_id>", methods=["PATCH"])
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserSchema)
+@admin_required
+def update_user(data, user_id):
+    """Change a user's active flag, admin flag or password"""
+    user = users.update_user(db.session, users.get_user(db.session, user_id), **data)
+    current_runtime().commit()
+    return user
+
+
+@blp.route("/admin/tokens", methods=["GET"])
+@blp.arguments(AdminTokenQueryArgsSchema, location="query")
+@blp.response(200, AdminTokenSchema(many=True))
+@admin_required
+def list_tokens(args):
+    """Every user's tokens, newest first; filter by user and status"""
+    owner = None
+    if args.get("user"):
+        owner = users.find_user(db.session, args["user"])
+        if owner is None:
+            return []
+    return current_runtime().tokens().list(owner, args.get("status"))
+
+
+@blp.route("/admin/tokens/<token_id>", methods=["DELETE"])
+@blp.response(204)
+@admin_required
+def revoke_token(token_id):
+    """Revoke anyone's token"""
+    service = current_runtime().tokens()
+    service.revoke(service.get(token_id))
+    current_runtime().commit()

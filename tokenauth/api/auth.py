@@ -1,0 +1,95 @@
+"""Who is calling the management API (SPEC 4), and the decorators that require it.
+
+Order: the ``Authorization`` header (Basic username:password; a token only where a view
+allows it), then the external-user header from a trusted proxy, then the web session, for
+which unsafe methods must carry the CSRF token.
+"""
+from __future__ import annotations
+
+import functools
+
+from flask import current_app, g, request, session
+from flask_smorest import abort
+
+from ..errors import AuthenticationFailed, VerifyDenied
+from ..extensions import csrf, db
+from ..proxy import TRUSTED_ENVIRON_KEY
+from ..runtime import current_runtime
+from ..services import users
+from ..verify.credentials import read_credentials
+
+SESSION_USER_KEY = "user_id"
+
+
+def _from_authorization(header: str, allow_token: bool):
+    """The user (and token id) that the Authorization header proves."""
+    try:
+        credentials = read_credentials(header, allow_password=True)
+    except VerifyDenied:
+        raise AuthenticationFailed("malformed Authorization header") from None
+    if not credentials.is_token:
+        return users.authenticate_password(db.session, credentials.username,
+                                           credentials.secret), None
+    if not allow_token:
+        raise AuthenticationFailed(
+            "API tokens cannot manage tokens; use your password or the web session")
+    try:
+        identity = current_runtime().verifier().verify(credentials, request.remote_addr)
+    except VerifyDenied as denial:
+        raise AuthenticationFailed(f"token refused: {denial.reason}") from None
+    return users.get_user(db.session, identity.user_id), identity.token_id
+
+
+def _from_external_header():
+    header = current_runtime().settings.external_user_header
+    if not header or not request.environ.get(TRUSTED_ENVIRON_KEY):
+        return None
+    username = request.headers.get(header)
+    if username is None:
+        return None
+    return users.external_user(db.session, username.strip())
+
+
+def _from_session():
+    user_id = session.get(SESSION_USER_KEY)
+    if not user_id:
+        return None
+    user = db.session.get(users.User, user_id)
+    if user is None or not user.active:
+        session.clear()
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()  # cookies ride along cross-site; the CSRF token does not
+    return user
+
+
+def authenticate(allow_token: bool = False):
+    """Set ``g.user`` (and ``g.token_id`` when a token was used) or abort 401."""
+    try:
+        header = request.headers.get("Authorization")
+        token_id = None
+        if header:
+            user, token_id = _from_authorization(header, allow_token)
+        else:
+            user = _from_external_header() or _from_session()
+    except AuthenticationFailed as failure:
+        current_app.logger.info("api authentication refused: %s", failure)
+        abort(401, message=str(failure), headers={"WWW-Authenticate": 'Basic realm="tokenauth"'})
+    if user is None:
+        abort(401, message="authentication required",
+              headers={"WWW-Authenticate": 'Basic realm="tokenauth"'})
+    g.user, g.token_id = user, token_id
+    return user
+
+
+def login_required(view=None, *, admin: bool = False, allow_token: bool = False):
+    """Decorator: the caller must be authenticated (and an admin when ``admin``)."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = authenticate(allow_token=allow_token)
+            if admin and not user.is_admin:
+                abort(403, message="administrators only")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate(view) if view else decorate

@@ -1,0 +1,86 @@
+"""``/api/v1/tokens``: the caller's own tokens."""
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from ..runtime import current_runtime
+from ..services.tokens import DEFAULT
+from .auth import login_required
+from .schemas import (TokenCreatedSchema, TokenCreateSchema, TokenQueryArgsSchema, TokenSchema,
+                      TokenUpdateSchema)
+
+blp = Blueprint("tokens", __name__, description="Your personal API tokens")
+
+
+def created(issued):
+    """The token object plus the raw token: the only answer that ever carries it."""
+    current_runtime().commit()
+    body = TokenCreatedSchema().dump(issued.token)
+    body["token"] = issued.raw
+    return body
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(TokenQueryArgsSchema, location="query")
+    @blp.response(200, TokenSchema(many=True))
+    def get(self, args):
+        """List your tokens, newest first"""
+        return current_runtime().tokens().list(g.user, args.get("status"))
+
+    @blp.arguments(TokenCreateSchema)
+    @blp.response(201, TokenCreatedSchema)
+    def post(self, data):
+        """Create a token; the raw value is in this response only"""
+        issued = current_runtime().tokens().create(
+            g.user, data["name"], data.get("expires_at", DEFAULT),
+            data.get("scopes", ()), data.get("allowed_origins", ()))
+        return created(issued)
+
+
+@blp.route("/tokens/<token_id>")
+class TokenById(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, TokenSchema)
+    def get(self, token_id):
+        """One of your tokens"""
+        return current_runtime().tokens().get(token_id, owner=g.user)
+
+    @blp.arguments(TokenUpdateSchema)
+    @blp.response(200, TokenSchema)
+    def patch(self, data, token_id):
+        """Rename a token"""
+        service = current_runtime().tokens()
+        token = service.rename(service.get(token_id, owner=g.user), data["name"])
+        current_runtime().commit()
+        return token
+
+    @blp.response(204)
+    def delete(self, token_id):
+        """Revoke a token (kept for audit; revoking again is fine)"""
+        service = current_runtime().tokens()
+        service.revoke(service.get(token_id, owner=g.user))
+        current_runtime().commit()
+
+
+@blp.route("/tokens/<token_id>/rotate", methods=["POST"])
+@blp.response(201, TokenCreatedSchema)
+@login_required
+def rotate(token_id):
+    """Replace a token's secret, keeping its metadata; the old secret is revoked"""
+    service = current_runtime().tokens()
+    return created(service.rotate(service.get(token_id, owner=g.user)))
+
+
+@blp.route("/tokens/self/rotate", methods=["POST"])
+@blp.response(201, TokenCreatedSchema)
+@login_required(allow_token=True)
+def rotate_self():
+    """Rotate the API token presented in the Authorization header"""
+    if not g.token_id:
+        abort(400, message="present the token to rotate in the Authorization header")
+    service = current_runtime().tokens()
+    return created(service.rotate(service.get(g.token_id, owner=g.user)))

@@ -1,0 +1,37 @@
+"""Logging that never carries a raw token, a password or an Authorization header."""
+from __future__ import annotations
+
+import logging
+import re
+
+REDACTIONS = (
+    (re.compile(r"\b[a-z0-9]+_[0-9A-Za-z]{46,}"), "[token redacted]"),
+    (re.compile(r"(?i)(authorization\W+)(basic|bearer)?\s*[^\s'\",}]+"), r"\1[redacted]"),
+    (re.compile(r"(?i)(password\W+)[^\s'\",}]+"), r"\1[redacted]"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's final message with secrets replaced."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def init_app(app) -> None:
+    app.logger.setLevel(app.extensions["tokenauth"].settings.log_level)
+    secret_filter = RedactingFilter()
+    for logger in (app.logger, logging.getLogger("werkzeug"), logging.getLogger("gunicorn.error"),
+                   logging.getLogger("gunicorn.access")):
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(secret_filter)

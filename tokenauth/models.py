@@ -1,0 +1,100 @@
+"""Database models: users and their API tokens (SQLAlchemy 2 style)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend.
+
+    SQLite drops the offset (``+02:00`` came back naive and two hours wrong), so values are
+    normalised to UTC before storing and tagged UTC when read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: tokenauth stores only aware UTC times")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(150), unique=True, index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(16), default="internal")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} ({self.source})>"
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # HMAC-SHA256(pepper, raw token); the raw token is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    hint: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_accessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_accessed_origin: Mapped[str | None] = mapped_column(String(45))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    allowed_origins: Mapped[list] = mapped_column(JSON, default=list)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    def status_at(self, now: datetime) -> str:
+        return token_status(self.revoked_at, self.expires_at, now)
+
+    @property
+    def status(self) -> str:
+        return self.status_at(utcnow())
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.hint}>"
+
+
+def token_status(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> str:
+    """SPEC 2: revoked, else expired once ``expires_at <= now``, else active."""
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "active"

@@ -1,0 +1,1 @@
+"""What operators need: health, readiness and metrics."""

@@ -1,0 +1,47 @@
+"""Per-app state: settings, the worker's verify cache, last-access recorder and metrics."""
+from __future__ import annotations
+
+import dataclasses
+
+from flask import current_app
+
+from .extensions import db
+from .ops.metrics import Metrics
+from .services.tokens import TokenService
+from .settings import Settings
+from .verify.cache import VerifyCache
+from .verify.last_access import LastAccessRecorder
+from .verify.verifier import Verifier
+
+
+@dataclasses.dataclass
+class Runtime:
+    settings: Settings
+    cache: VerifyCache
+    recorder: LastAccessRecorder
+    metrics: Metrics
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        return cls(settings, VerifyCache(settings.verify_cache_ttl),
+                   LastAccessRecorder(settings.last_access_resolution), Metrics())
+
+    def verifier(self) -> Verifier:
+        return Verifier(db.session, self.settings, self.cache, self.recorder, self.metrics)
+
+    def tokens(self) -> TokenService:
+        return TokenService(db.session, self.settings)
+
+    def commit(self) -> None:
+        """Commit a management change and forget cached lookups, so a revocation or a
+        disabled user is refused at once on this worker (other workers: within the TTL)."""
+        db.session.commit()
+        self.cache.clear()
+
+    def flush_last_access(self) -> int:
+        """Write pending last-access times; called on graceful shutdown."""
+        return self.verifier().flush_pending()
+
+
+def current_runtime() -> Runtime:
+    return current_app.extensions["tokenauth"]

@@ -1,0 +1,1 @@
+"""Secrets: the API token format and keyed hashing, and password hashing."""

@@ -1,0 +1,74 @@
+"""The API token format (SPEC 2): ``<prefix>_<body><check>``, and its keyed hash.
+
+Everything here is pure: no database, no Flask. ``parse`` is the cheap first rejection on
+the /verify path; ``token_hash`` is what the database stores and is looked up by.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import zlib
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+BODY_LENGTH = 40
+CHECK_LENGTH = 6
+# Longer than any token we issue, short enough that hashing a hostile header is free.
+MAX_TOKEN_LENGTH = 256
+TOKEN_RE = re.compile(r"[a-z0-9]+_[0-9A-Za-z]{46,}")
+
+
+class MalformedToken(ValueError):
+    """The string is not a well-formed token (shape or check digits)."""
+
+
+def base62(number: int, width: int) -> str:
+    """``number`` in base62, most significant first, left-padded with ``0`` to ``width``."""
+    digits = []
+    while number:
+        number, rest = divmod(number, 62)
+        digits.append(ALPHABET[rest])
+    return "".join(reversed(digits)).rjust(width, "0")
+
+
+def checksum(prefixed_body: str) -> str:
+    """The 6-character base62 CRC32 of ``<prefix>_<body>``."""
+    return base62(zlib.crc32(prefixed_body.encode("utf-8")), CHECK_LENGTH)
+
+
+def generate(prefix: str) -> str:
+    """A new raw token: ``BODY_LENGTH`` CSPRNG base62 characters plus the check."""
+    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    prefixed = f"{prefix}_{body}"
+    return prefixed + checksum(prefixed)
+
+
+def looks_like_token(value: str) -> bool:
+    """True when ``value`` has the token shape (the check is not verified)."""
+    return len(value) <= MAX_TOKEN_LENGTH and TOKEN_RE.fullmatch(value) is not None
+
+
+def parse(value: str) -> str:
+    """Return ``value`` if it is a well-formed token with a matching check.
+
+    Raises :class:`MalformedToken` otherwise. Any prefix of the right shape is accepted, so
+    changing ``TOKENAUTH_TOKEN_PREFIX`` does not invalidate tokens already issued.
+    """
+    if not looks_like_token(value):
+        raise MalformedToken("not a token")
+    prefixed, check = value[:-CHECK_LENGTH], value[-CHECK_LENGTH:]
+    if not hmac.compare_digest(checksum(prefixed), check):
+        raise MalformedToken("token check digits do not match")
+    return value
+
+
+def token_hash(pepper: str, token: str) -> str:
+    """HMAC-SHA256 of the token keyed with the pepper, as 64 hex characters."""
+    return hmac.new(pepper.encode("utf-8"), token.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def hint(token: str) -> str:
+    """What a user sees to recognise a token: its prefix and last 4 characters."""
+    prefix = token.split("_", 1)[0]
+    return f"{prefix}_...{token[-4:]}"

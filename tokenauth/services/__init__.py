@@ -1,0 +1,1 @@
+"""Plain service functions over a database session; they know nothing about HTTP."""

@@ -1,0 +1,1 @@
+"""The /verify hot path: where the nginx allow/deny answer is decided."""
