@@ -1,0 +1,67 @@
+"""The real server: gunicorn from gunicorn.conf.py with 2 workers, over real HTTP."""
+import re
+import signal
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tokenauth.extensions import db
+from tokenauth.models import ApiToken
+
+from .helpers import bearer
+from .servers import gunicorn, stop, tokenauth_env
+
+pytestmark = pytest.mark.e2e
+
+
+def get(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.fixture
+def server_env(database_url, tmp_path):
+    return tokenauth_env(database_url, tmp_path / "instance", last_access_resolution=3600)
+
+
+def test_gunicorn_verifies_a_token_over_http(server_env, make_user, make_token, tmp_path):
+    issued = make_token(make_user("alice"))
+    with gunicorn(server_env, workers=2, log_path=tmp_path / "gunicorn.log") as (url, _):
+        status, headers, body = get(url + "/verify", bearer(issued.raw))
+        assert (status, body) == (200, b"")
+        assert headers["X-Auth-User"] == "alice"
+        assert headers["X-Auth-Token-Id"] == issued.token.id
+        status, headers, _ = get(url + "/verify", bearer(issued.raw[:-1] + "x"))
+        assert (status, headers["X-Auth-Error"]) == (401, "malformed")
+        # Metrics add up every worker's answers: enough requests reach both workers.
+        for _ in range(20):
+            get(url + "/verify", bearer(issued.raw))
+        _, _, metrics = get(url + "/metrics")
+        ok = re.search(rb'^tokenauth_verify_total\{outcome="ok"\} (\S+)$', metrics, re.M)
+        assert ok and float(ok.group(1)) == 21.0
+    log = (tmp_path / "gunicorn.log").read_text() + (tmp_path / "gunicorn.access.log").read_text()
+    assert issued.raw not in log
+    assert "Booting worker" in log
+
+
+def test_graceful_shutdown_flushes_coalesced_last_access(server_env, make_user, make_token,
+                                                          app, tmp_path):
+    issued = make_token(make_user("bob"))
+    with gunicorn(server_env, workers=1) as (url, process):
+        get(url + "/verify", bearer(issued.raw))   # first use: written at once
+        first = stored_last_access(issued.token.id)
+        assert first is not None
+        for _ in range(3):
+            get(url + "/verify", bearer(issued.raw))   # within the resolution: coalesced
+        assert stop(process, signal.SIGTERM) == 0
+    assert stored_last_access(issued.token.id) > first
+
+
+def stored_last_access(token_id):
+    db.session.remove()
+    return db.session.get(ApiToken, token_id).last_accessed_at
