@@ -12,7 +12,7 @@ from .extensions import db
 
 def _rollback() -> None:
     try:
-        _rollback()
+        db.session.rollback()
     except SQLAlchemyError:  # the connection is gone; the pool discards it
         pass
 

@@ -72,7 +72,8 @@ class TokenSchema(Schema):
 
 
 class TokenCreatedSchema(TokenSchema):
-    token = fields.String(metadata={"description": "The raw token, shown this once only."})
+    token = fields.String(attribute="raw",
+                          metadata={"description": "The raw token, shown this once only."})
 
 
 class AdminTokenSchema(TokenSchema):

@@ -24,6 +24,9 @@ class IssuedToken:
     token: ApiToken
     raw: str
 
+    def __getattr__(self, name):  # dumps like the token, plus ``raw``
+        return getattr(self.token, name)
+
 
 @dataclasses.dataclass(frozen=True)
 class TokenSnapshot:
@@ -68,10 +71,10 @@ def normalise_origins(origins) -> list[str]:
 class TokenService:
     """Token operations on one session; the caller commits."""
 
-    def __init__(self, session: Session, settings: Settings, clock=utcnow):
+    def __init__(self, session: Session, settings: Settings, clock=None):
         self.session = session
         self.settings = settings
-        self.clock = clock
+        self.clock = clock or utcnow
 
     # -- issuing ----------------------------------------------------------------------
     def create(self, user: User, name: str, expires_at=DEFAULT, scopes=(),

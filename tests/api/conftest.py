@@ -1,0 +1,19 @@
+import pytest
+
+from ..helpers import PASSWORD, basic
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def as_alice(alice):
+    return basic("alice", PASSWORD)
+
+
+@pytest.fixture
+def admin_auth(make_user):
+    make_user("root", admin=True)
+    return basic("root", PASSWORD)

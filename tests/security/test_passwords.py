@@ -1,0 +1,21 @@
+"""Passwords are argon2id hashes through passlib."""
+from tokenauth.security import passwords
+
+
+def test_hash_is_argon2id_and_salted():
+    first, second = passwords.hash_password("s3cret-pass"), passwords.hash_password("s3cret-pass")
+    assert first.startswith("$argon2id$")
+    assert first != second
+    assert "s3cret-pass" not in first
+
+
+def test_verify_accepts_only_the_right_password():
+    stored = passwords.hash_password("s3cret-pass")
+    assert passwords.verify_password("s3cret-pass", stored)
+    assert not passwords.verify_password("s3cret-pasS", stored)
+    assert not passwords.verify_password("", stored)
+
+
+def test_missing_or_garbage_hash_never_verifies():
+    assert not passwords.verify_password("anything", None)
+    assert not passwords.verify_password("anything", "not-a-hash")

@@ -1,0 +1,87 @@
+"""The token format of SPEC 2: shape, entropy, check digits, keyed hash."""
+import re
+import zlib
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tokenauth.security import tokens
+
+SPEC_RE = re.compile(r"^[a-z0-9]+_[0-9A-Za-z]{46,}$")
+
+
+def test_generated_token_matches_the_spec_shape():
+    token = tokens.generate("tka")
+    assert SPEC_RE.match(token)
+    assert token.startswith("tka_")
+    assert len(token) == len("tka_") + tokens.BODY_LENGTH + tokens.CHECK_LENGTH
+
+
+def test_check_is_crc32_in_six_base62_digits():
+    token = tokens.generate("tka")
+    prefixed, check = token[:-6], token[-6:]
+    value = 0
+    for char in check:
+        value = value * 62 + tokens.ALPHABET.index(char)
+    assert value == zlib.crc32(prefixed.encode())
+
+
+@pytest.mark.parametrize("number, expected", [
+    (0, "000000"), (61, "00000z"), (62, "000010"), (2**32 - 1, "4gfFC3"),
+])
+def test_base62_is_most_significant_first_and_zero_padded(number, expected):
+    assert tokens.base62(number, 6) == expected
+
+
+def test_tokens_are_unique_and_use_the_whole_alphabet():
+    bodies = [tokens.generate("tka")[4:-6] for _ in range(500)]
+    assert len(set(bodies)) == 500
+    assert set("".join(bodies)) == set(tokens.ALPHABET)
+
+
+@pytest.mark.parametrize("prefix", ["tka", "acme", "x9"])
+def test_prefix_is_configurable_and_parses(prefix):
+    token = tokens.generate(prefix)
+    assert token.startswith(prefix + "_")
+    assert tokens.parse(token) == token
+
+
+def test_every_single_changed_character_is_rejected():
+    token = tokens.generate("tka")
+    for position in range(len(token)):
+        for replacement in ("0", "a", "Z"):
+            if token[position] == replacement or token[position] == "_":
+                continue
+            changed = token[:position] + replacement + token[position + 1:]
+            with pytest.raises(tokens.MalformedToken):
+                tokens.parse(changed)
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300)
+def test_arbitrary_text_is_never_accepted(text):
+    with pytest.raises(tokens.MalformedToken):
+        tokens.parse(text)
+
+
+@pytest.mark.parametrize("value", [
+    "", "tka_", "TKA_" + "a" * 46, "tka-" + "a" * 46, "tka_" + "a" * 45,
+    "tka_" + "a" * 300, "tka_" + "é" * 46, " tka_" + "a" * 46,
+])
+def test_malformed_shapes(value):
+    assert not tokens.looks_like_token(value)
+    with pytest.raises(tokens.MalformedToken):
+        tokens.parse(value)
+
+
+def test_hash_is_keyed_hmac_sha256():
+    token = tokens.generate("tka")
+    digest = tokens.token_hash("pepper-one", token)
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert digest == tokens.token_hash("pepper-one", token)
+    assert digest != tokens.token_hash("pepper-two", token)
+
+
+def test_hint_shows_prefix_and_last_four_only():
+    token = tokens.generate("tka")
+    assert tokens.hint(token) == f"tka_...{token[-4:]}"

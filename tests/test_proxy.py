@@ -1,0 +1,38 @@
+"""Forwarded headers count only from trusted proxies (TOKENAUTH_TRUSTED_PROXIES)."""
+import pytest
+
+from .helpers import bearer
+
+
+@pytest.fixture
+def token(make_user, make_token):
+    return make_token(make_user("alice"))
+
+
+def origin_after_use(client, token, headers, peer):
+    from tokenauth.extensions import db
+    from tokenauth.models import ApiToken
+    token_id = token.token.id
+    client.get("/verify", headers={**bearer(token.raw), **headers},
+               environ_base={"REMOTE_ADDR": peer})
+    db.session.remove()
+    return db.session.get(ApiToken, token_id).last_accessed_origin
+
+
+@pytest.mark.parametrize("peer, headers, expected", [
+    ("127.0.0.1", {"X-Real-IP": "203.0.113.5"}, "203.0.113.5"),
+    ("127.0.0.1", {"X-Forwarded-For": "203.0.113.5"}, "203.0.113.5"),
+    ("127.0.0.1", {"X-Forwarded-For": "6.6.6.6, 203.0.113.5"}, "203.0.113.5"),
+    ("127.0.0.1", {"X-Real-IP": "203.0.113.5", "X-Forwarded-For": "6.6.6.6"}, "203.0.113.5"),
+    ("127.0.0.1", {"X-Forwarded-For": "not-an-ip"}, "127.0.0.1"),
+    ("192.0.2.10", {"X-Real-IP": "203.0.113.5"}, "192.0.2.10"),
+    ("192.0.2.10", {"X-Forwarded-For": "203.0.113.5"}, "192.0.2.10"),
+])
+def test_client_ip(client, token, peer, headers, expected):
+    assert origin_after_use(client, token, headers, peer) == expected
+
+
+def test_trusted_proxies_setting_is_honoured(make_app, token):
+    client = make_app(trusted_proxies=("192.0.2.0/24",)).test_client()
+    assert origin_after_use(client, token, {"X-Real-IP": "203.0.113.5"}, "192.0.2.10") == "203.0.113.5"
+    assert origin_after_use(client, token, {"X-Real-IP": "203.0.113.6"}, "127.0.0.1") == "127.0.0.1"
