@@ -121,13 +121,15 @@ def make_app(database_url, tmp_path):
     apps = []
 
     def make(**overrides):
-        app = create_app(base_config(tmp_path / "instance", database_url, **overrides))
+        url = overrides.pop("database_url", database_url)
+        app = create_app(base_config(tmp_path / "instance", url, **overrides))
         apps.append(app)
         return app
 
     yield make
-    if apps:
-        with apps[0].app_context():
+    shared = [app for app in apps if app.config["SQLALCHEMY_DATABASE_URI"] == database_url]
+    if shared:
+        with shared[0].app_context():
             db.session.remove()
             db.session.execute(delete(ApiToken))
             db.session.execute(delete(User))

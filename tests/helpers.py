@@ -41,3 +41,8 @@ def wait_for_http(url: str, process=None, timeout: float = 20.0) -> None:
         except OSError:
             time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def corrupt(token: str) -> str:
+    """``token`` with its last character changed, so its check digits no longer match."""
+    return token[:-1] + ("A" if token[-1] != "A" else "B")

@@ -9,7 +9,7 @@ import pytest
 from tokenauth.extensions import db
 from tokenauth.models import ApiToken
 
-from .helpers import bearer
+from .helpers import bearer, corrupt
 from .servers import gunicorn, stop, tokenauth_env
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +36,7 @@ def test_gunicorn_verifies_a_token_over_http(server_env, make_user, make_token, 
         assert (status, body) == (200, b"")
         assert headers["X-Auth-User"] == "alice"
         assert headers["X-Auth-Token-Id"] == issued.token.id
-        status, headers, _ = get(url + "/verify", bearer(issued.raw[:-1] + "x"))
+        status, headers, _ = get(url + "/verify", bearer(corrupt(issued.raw)))
         assert (status, headers["X-Auth-Error"]) == (401, "malformed")
         # Metrics add up every worker's answers: enough requests reach both workers.
         for _ in range(20):

@@ -25,6 +25,9 @@ class RedactingFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Tracebacks quote exception messages, which may quote a secret.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
