@@ -1,0 +1,1 @@
+"""End-to-end tests: real nginx, gunicorn and the echo upstream over real HTTP."""
