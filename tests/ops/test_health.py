@@ -52,3 +52,12 @@ def test_metrics_count_outcomes_latency_and_cache(client, make_user, make_token)
     assert metric(text, "tokenauth_verify_duration_seconds_count") == 4
     assert metric(text, "tokenauth_verify_cache_total", result="hit") == 1
     assert metric(text, "tokenauth_verify_cache_total", result="miss") == 1
+
+
+def test_metrics_folder_is_created_when_missing(tmp_path, monkeypatch, database_url):
+    from tokenauth import create_app
+    folder = tmp_path / "not-yet" / "metrics"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    app = create_app({"env": "testing", "instance_path": str(tmp_path), "database_url": database_url})
+    assert folder.is_dir()
+    assert app.test_client().get("/metrics").status_code == 200

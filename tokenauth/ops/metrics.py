@@ -16,7 +16,10 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 class Metrics:
     def __init__(self):
-        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        self.multiprocess = bool(folder)
+        if folder:  # e.g. the CLI run with gunicorn's environment, before gunicorn made it
+            os.makedirs(folder, exist_ok=True)
         self.registry = CollectorRegistry(auto_describe=True)
         target = None if self.multiprocess else self.registry
         self.verify_total = Counter(
