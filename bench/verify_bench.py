@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers import bearer, corrupt, free_port, wait_for_http  # noqa: E402
-from tests.servers import stop, tokenauth_env  # noqa: E402
+from tests.helpers import bearer, corrupt  # noqa: E402
+from tests.servers import gunicorn, tokenauth_env  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 MAX_REQUESTS = int(os.environ.get("BENCH_MAX_REQUESTS", "30000"))
@@ -62,16 +62,6 @@ def load(port: int, path: str, headers: dict) -> dict:
             "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000, "statuses": statuses}
 
 
-def serve(env: dict, port: int, log):
-    env = dict(env, TOKENAUTH_BIND=f"127.0.0.1:{port}", TOKENAUTH_WORKERS="2",
-               TOKENAUTH_THREADS="4", TOKENAUTH_ACCESS_LOG="/dev/null")
-    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c",
-                                str(ROOT / "gunicorn.conf.py")], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    wait_for_http(f"http://127.0.0.1:{port}/healthz", process)
-    return process
-
-
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tokenauth-bench-"))
     env = tokenauth_env(f"sqlite:///{work}/bench.db", work / "instance")
@@ -86,26 +76,24 @@ def main() -> None:
           f"keep-alive clients, {SECONDS:g} s or {MAX_REQUESTS} requests per scenario\n")
     print(f"{'scenario':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs /healthz':>13}  statuses")
     results = {}
-    with open(work / "gunicorn.log", "wb") as log:
-        for cache_ttl in ("2", "0"):
-            port = free_port()
-            process = serve(dict(env, TOKENAUTH_VERIFY_CACHE_TTL=cache_ttl), port, log)
-            try:
-                scenarios = [("/healthz (bare endpoint)", "/healthz", {})] if cache_ttl == "2" else []
-                label = "cache" if cache_ttl == "2" else "no cache"
-                scenarios += [
-                    (f"/verify valid token ({label})", "/verify", bearer(raw)),
-                    (f"/verify bad check ({label})", "/verify", bearer(corrupt(raw))),
-                    (f"/verify no credentials ({label})", "/verify", {}),
-                ]
-                for name, path, headers in scenarios:
-                    load(port, path, headers)  # warm-up: connections, caches
-                    results[name] = result = load(port, path, headers)
-                    base = results["/healthz (bare endpoint)"]["rps"]
-                    print(f"{name:<34}{result['rps']:>9.0f}{result['p50']:>9.2f}"
-                          f"{result['p99']:>9.2f}{result['rps'] / base:>12.2f}x  {result['statuses']}")
-            finally:
-                stop(process)
+    for cache_ttl in ("2", "0"):
+        server_env = dict(env, TOKENAUTH_VERIFY_CACHE_TTL=cache_ttl, TOKENAUTH_THREADS="4",
+                          TOKENAUTH_ACCESS_LOG="/dev/null")
+        with gunicorn(server_env, work / f"logs-ttl{cache_ttl}", workers=2) as (url, _):
+            port = int(url.rsplit(":", 1)[1])
+            scenarios = [("/healthz (bare endpoint)", "/healthz", {})] if cache_ttl == "2" else []
+            label = "cache" if cache_ttl == "2" else "no cache"
+            scenarios += [
+                (f"/verify valid token ({label})", "/verify", bearer(raw)),
+                (f"/verify bad check ({label})", "/verify", bearer(corrupt(raw))),
+                (f"/verify no credentials ({label})", "/verify", {}),
+            ]
+            for name, path, headers in scenarios:
+                load(port, path, headers)  # warm-up: connections, caches
+                results[name] = result = load(port, path, headers)
+                base = results["/healthz (bare endpoint)"]["rps"]
+                print(f"{name:<34}{result['rps']:>9.0f}{result['p50']:>9.2f}"
+                      f"{result['p99']:>9.2f}{result['rps'] / base:>12.2f}x  {result['statuses']}")
     hit = results["/verify valid token (cache)"]["rps"]
     miss = results["/verify valid token (no cache)"]["rps"]
     print(f"\nverify with cache / without cache: {hit / miss:.2f}x")

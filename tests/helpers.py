@@ -1,11 +1,7 @@
-"""Small helpers shared by tests: auth headers, free ports, waiting for servers."""
+"""Small helpers shared by tests: auth headers and broken tokens."""
 from __future__ import annotations
 
 import base64
-import socket
-import time
-import urllib.error
-import urllib.request
 
 PASSWORD = "correct horse battery staple"
 
@@ -18,29 +14,6 @@ def basic(username: str, secret: str) -> dict:
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, process=None, timeout: float = 20.0) -> None:
-    """Wait until ``url`` answers at all (any status); fail early if ``process`` died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before {url} answered")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 def corrupt(token: str) -> str:

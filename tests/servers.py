@@ -1,17 +1,30 @@
-"""Real processes for tests: gunicorn from ``gunicorn.conf.py``, torn down by PID."""
+"""Real processes for tests: gunicorn from ``gunicorn.conf.py``, torn down by PID.
+
+The process helpers (spawn, stop, free ports, waiting) are deploy/demo.py's: ``make demo``
+and the tests start the same topology the same way.
+"""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
-from .helpers import free_port, wait_for_http
-
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+
+
+def _load_demo():
+    spec = importlib.util.spec_from_file_location("tokenauth_deploy_demo",
+                                                  ROOT / "deploy" / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+demo = _load_demo()
+stop, free_port, wait_for_http = demo.stop, demo.free_port, demo.wait_for_http
 
 
 def tokenauth_env(database_url: str, instance_path: Path, **settings) -> dict:
@@ -29,36 +42,19 @@ def tokenauth_env(database_url: str, instance_path: Path, **settings) -> dict:
     return env
 
 
-def stop(process: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 15) -> int:
-    """Stop a process we started, by its PID; kill it if it does not stop in time."""
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-    return process.returncode
-
-
 @contextlib.contextmanager
-def gunicorn(env: dict, workers: int = 2, log_path: Path | None = None):
-    """Run tokenauth under gunicorn with the project's config on a free loopback port.
+def gunicorn(env: dict, log_dir: Path, workers: int = 2):
+    """Run tokenauth under gunicorn with the project's config on a free loopback port,
+    logging to ``log_dir``/tokenauth.log and tokenauth.access.log.
 
     Yields ``(base_url, process)``; stops it with SIGTERM (graceful) on exit.
     """
     port = free_port()
-    env = dict(env, TOKENAUTH_BIND=f"127.0.0.1:{port}", TOKENAUTH_WORKERS=str(workers),
-               TOKENAUTH_ACCESS_LOG=str(log_path.with_suffix(".access.log")) if log_path else "-")
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    process = demo.start_gunicorn(env, f"127.0.0.1:{port}", log_dir, workers)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(base_url + "/healthz", process)
         yield base_url, process
     finally:
         stop(process)
-        if log_path:
-            log.close()

@@ -46,7 +46,7 @@ def running_stack(folder, database_url: str, **settings):
     with contextlib.ExitStack() as stack:
         echo = stack.enter_context(echo_upstream(folder / "echo.log"))
         tokenauth, process = stack.enter_context(
-            gunicorn(env, workers=2, log_path=folder / "gunicorn.log"))
+            gunicorn(env, folder / "gunicorn", workers=2))
         front = stack.enter_context(nginx(folder / "nginx", tokenauth, echo.url))
         yield Stack(front, tokenauth, echo, process, float(settings["verify_cache_ttl"]))
 

@@ -9,29 +9,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import http.client
-import importlib.util
 import json
 import signal
-import sys
 import urllib.parse
 from pathlib import Path
 
-from ..helpers import free_port, wait_for_http
-from ..servers import ROOT, stop
+from ..servers import demo, free_port, stop, wait_for_http
 
 CLIENT_ADDRESS = "127.0.0.2"  # not nginx's own 127.0.0.1, so the real client shows
 
 
-def _load_demo():
-    spec = importlib.util.spec_from_file_location("tokenauth_deploy_demo",
-                                                  ROOT / "deploy" / "demo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = _load_demo()
 
 
 @dataclasses.dataclass
