@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import api, database, http_errors, logs
+from . import api, database, http_errors, logs, web
 from .extensions import csrf
 from .ops import health
 from .proxy import TrustedProxyMiddleware
@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     for blueprint in (verify_views.bp, health.bp, *api.blueprints()):
         csrf.exempt(blueprint)  # the API checks CSRF itself, for cookie sessions only
+    web.init_app(app)  # the pages keep CSRFProtect's check on every unsafe request
 
     app.wsgi_app = TrustedProxyMiddleware(app.wsgi_app, settings.trusted_networks,
                                           settings.external_user_header)

@@ -35,6 +35,7 @@ class Settings:
     session_lifetime_minutes: int = 720
     login_max_failures: int = 5
     login_lockout_seconds: int = 60
+    login_failure_delay: float = 1.0
     log_level: str = "INFO"
 
     @property
@@ -138,6 +139,13 @@ def _validate(settings: Settings) -> None:
             raise SettingsError("TOKENAUTH_DEFAULT_TOKEN_DAYS must not exceed TOKENAUTH_MAX_TOKEN_DAYS")
     if settings.last_access_resolution < 0:
         raise SettingsError("TOKENAUTH_LAST_ACCESS_RESOLUTION must be >= 0")
+    if settings.login_max_failures < 1 or settings.login_lockout_seconds < 1:
+        raise SettingsError("TOKENAUTH_LOGIN_MAX_FAILURES and TOKENAUTH_LOGIN_LOCKOUT_SECONDS "
+                            "must be at least 1")
+    if not 0 <= settings.login_failure_delay <= 10:
+        raise SettingsError("TOKENAUTH_LOGIN_FAILURE_DELAY must be 0-10 seconds")
+    if settings.session_lifetime_minutes < 1:
+        raise SettingsError("TOKENAUTH_SESSION_LIFETIME_MINUTES must be at least 1")
     if settings.verify_cache_ttl < 0:
         raise SettingsError("TOKENAUTH_VERIFY_CACHE_TTL must be >= 0")
     if settings.external_user_header and not re.fullmatch(r"[A-Za-z0-9-]+", settings.external_user_header):

@@ -2,14 +2,17 @@
 
 Order: the ``Authorization`` header (Basic username:password; a token only where a view
 allows it), then the external-user header from a trusted proxy, then the web session, for
-which unsafe methods must carry the CSRF token.
+which unsafe methods must carry the CSRF token. The web pages share ``browser_user`` (the
+last two) and the session helpers ``start_session`` / ``end_session``.
 """
 from __future__ import annotations
 
 import functools
+import time
 
 from flask import current_app, g, request, session
 from flask_smorest import abort
+from flask_wtf.csrf import CSRFError
 
 from ..errors import AuthenticationFailed, VerifyDenied
 from ..extensions import csrf, db
@@ -19,6 +22,7 @@ from ..services import users
 from ..verify.credentials import read_credentials
 
 SESSION_USER_KEY = "user_id"
+SESSION_LOGIN_AT_KEY = "login_at"  # epoch seconds; the session ends a fixed time after login
 
 
 def _from_authorization(header: str, allow_token: bool):
@@ -50,17 +54,54 @@ def _from_external_header():
     return users.external_user(db.session, username.strip())
 
 
+def start_session(user) -> None:
+    """Sign ``user`` in to the web session: a fresh session (nothing carried over from before
+    the login, so no fixation), stamped with the login time."""
+    session.clear()
+    session.permanent = True  # the cookie expires with the session lifetime too
+    session[SESSION_USER_KEY] = user.id
+    session[SESSION_LOGIN_AT_KEY] = int(time.time())
+
+
+def end_session() -> None:
+    session.clear()
+
+
+def session_expired() -> bool:
+    """True when the session holds a user whose login is older than the session lifetime
+    (or has no login time). The signed cookie alone would be renewed on every request."""
+    if not session.get(SESSION_USER_KEY):
+        return False
+    login_at = session.get(SESSION_LOGIN_AT_KEY)
+    lifetime = current_runtime().settings.session_lifetime_minutes * 60
+    return not isinstance(login_at, (int, float)) or time.time() - login_at >= lifetime
+
+
 def _from_session():
     user_id = session.get(SESSION_USER_KEY)
     if not user_id:
+        return None
+    if session_expired():
+        session.clear()
         return None
     user = db.session.get(users.User, user_id)
     if user is None or not user.active:
         session.clear()
         return None
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        csrf.protect()  # cookies ride along cross-site; the CSRF token does not
+        try:
+            csrf.protect()  # cookies ride along cross-site; the CSRF token does not
+        except CSRFError as refused:  # flask-smorest's JSON error would drop the reason
+            abort(400, message=f"{refused.description} Cookie-authenticated requests must "
+                               "send the page's CSRF token in the X-CSRFToken header.")
     return user
+
+
+def browser_user():
+    """The caller of a web page: the external-user header from a trusted proxy, else the web
+    session. Returns None when neither; raises AuthenticationFailed when the proxy's user is
+    refused (invalid name, disabled, or an internal user's name)."""
+    return _from_external_header() or _from_session()
 
 
 def authenticate(allow_token: bool = False):
@@ -71,7 +112,7 @@ def authenticate(allow_token: bool = False):
         if header:
             user, token_id = _from_authorization(header, allow_token)
         else:
-            user = _from_external_header() or _from_session()
+            user = browser_user()
     except AuthenticationFailed as failure:
         current_app.logger.info("api authentication refused: %s", failure)
         abort(401, message=str(failure), headers={"WWW-Authenticate": 'Basic realm="tokenauth"'})

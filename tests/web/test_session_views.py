@@ -1,0 +1,252 @@
+"""/login and /logout: sign-in, failures and lockout, next, session cookie and expiry."""
+import logging
+import time
+
+import pytest
+
+from tokenauth.api.auth import SESSION_LOGIN_AT_KEY
+from tokenauth.web.session_views import LIMITER_KEY
+
+from ..helpers import PASSWORD
+from .conftest import Browser
+
+
+def signed_in(browser) -> bool:
+    return browser.get("/tokens").status_code == 200
+
+
+def test_login_page_has_labelled_fields_and_a_csrf_field(browser):
+    page = browser.get("/login").text
+    assert '<label for="username">' in page and '<label for="password">' in page
+    assert 'name="csrf_token" value="' in page
+    assert 'autocomplete="current-password"' in page
+
+
+def test_login_signs_in_and_goes_to_the_tokens_page(browser, alice):
+    response = browser.login("alice")
+    assert response.status_code == 302
+    assert response.location == "/tokens"
+    assert signed_in(browser)
+
+
+def test_session_cookie_is_httponly_samesite_lax_with_the_lifetime(make_app, make_user):
+    make_user("alice")
+    browser = Browser(make_app(login_failure_delay=0, session_lifetime_minutes=30).test_client())
+    cookie = browser.login("alice").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+    assert "Secure" not in cookie  # testing runs over plain http
+
+
+def test_session_cookie_is_secure_in_production(make_app, make_user):
+    make_user("alice")
+    browser = Browser(make_app(env="production", login_failure_delay=0).test_client())
+    cookie = browser.login("alice").headers["Set-Cookie"]
+    assert "; Secure" in cookie
+
+
+@pytest.mark.parametrize("case", ["wrong password", "unknown user", "disabled user",
+                                  "external user"])
+def test_failed_logins_look_the_same(browser, make_user, case):
+    make_user("alice")
+    make_user("dora", active=False)
+    make_user("ext", source="external")
+    username, password = {
+        "wrong password": ("alice", "not the password"),
+        "unknown user": ("nobody", PASSWORD),
+        "disabled user": ("dora", PASSWORD),
+        "external user": ("ext", PASSWORD),
+    }[case]
+    response = browser.login(username, password)
+    assert response.status_code == 401
+    assert "Invalid username or password." in response.text
+    assert f'value="{username}"' in response.text  # the username stays filled in
+    assert not signed_in(browser)
+
+
+def test_empty_fields_are_refused(browser, alice):
+    response = browser.login("alice", "")
+    assert response.status_code == 400
+    assert "Enter your username and password." in response.text
+
+
+def test_failures_are_logged_without_the_password(browser, alice, caplog):
+    caplog.set_level(logging.INFO, logger="tokenauth")
+    browser.login("alice", "Sup3r-Secret-Guess")
+    assert "login failed: username='alice' client=127.0.0.1 failure 1 of 5" in caplog.text
+    assert "Sup3r-Secret-Guess" not in caplog.text
+
+
+def test_failed_login_is_slowed_down(make_app, make_user):
+    make_user("alice")
+    browser = Browser(make_app(login_failure_delay=0.3).test_client())
+    started = time.monotonic()
+    assert browser.login("alice", "wrong password").status_code == 401
+    assert time.monotonic() - started >= 0.3
+
+
+@pytest.fixture
+def strict_app(make_app):
+    return make_app(login_failure_delay=0, login_max_failures=3, login_lockout_seconds=60)
+
+
+def test_lockout_after_the_allowed_failures(strict_app, make_user, caplog):
+    make_user("alice")
+    browser = Browser(strict_app.test_client())
+    assert [browser.login("alice", "wrong").status_code for _ in range(2)] == [401, 401]
+    locked = browser.login("alice", "wrong")
+    assert locked.status_code == 429
+    assert locked.headers["Retry-After"] == "60"
+    assert "Too many failed sign-ins" in locked.text and "60 seconds" in locked.text
+    assert "locked out for 60 s" in caplog.text
+    # Locked: even the right password is not checked.
+    again = browser.login("alice")
+    assert again.status_code == 429 and 1 <= int(again.headers["Retry-After"]) <= 60
+    assert not signed_in(browser)
+
+
+def test_lockout_is_per_username_and_client_address(strict_app, make_user):
+    make_user("alice")
+    make_user("bob")
+    browser = Browser(strict_app.test_client())
+    for _ in range(3):
+        browser.login("alice", "wrong")
+    assert browser.login("bob").status_code == 302  # another account from the same address
+    elsewhere = Browser(strict_app.test_client())
+    elsewhere.client.environ_base["REMOTE_ADDR"] = "192.0.2.50"
+    assert elsewhere.login("alice").status_code == 302  # the same account from elsewhere
+
+
+def test_lockout_ends_after_the_lockout_time(strict_app, make_user):
+    make_user("alice")
+    browser = Browser(strict_app.test_client())
+    limiter = strict_app.extensions[LIMITER_KEY]
+    now = [1000.0]
+    limiter.clock = lambda: now[0]
+    for _ in range(3):
+        browser.login("alice", "wrong")
+    assert browser.login("alice").status_code == 429
+    now[0] += 61
+    assert browser.login("alice").status_code == 302
+
+
+def test_success_resets_the_failure_count(strict_app, make_user):
+    make_user("alice")
+    browser = Browser(strict_app.test_client())
+    for _ in range(2):
+        browser.login("alice", "wrong")
+    assert browser.login("alice").status_code == 302
+    browser = Browser(strict_app.test_client())  # signed out again, same address
+    assert [browser.login("alice", "wrong").status_code for _ in range(2)] == [401, 401]
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/admin/tokens?status=active", "/admin/tokens?status=active"),
+    ("/tokens", "/tokens"),
+    ("https://evil.example/", "/tokens"),
+    ("//evil.example/tokens", "/tokens"),
+    ("/\\evil.example", "/tokens"),
+    ("javascript:alert(1)", "/tokens"),
+    ("tokens", "/tokens"),
+])
+def test_next_only_leads_inside_the_application(browser, alice, target, expected):
+    assert browser.login("alice", next_path=target).location == expected
+
+
+def test_pages_send_strangers_to_login_and_back(browser, alice):
+    response = browser.get("/admin/tokens?status=revoked")
+    assert response.status_code == 302
+    assert response.location == "/login?next=/admin/tokens?status%3Drevoked"
+    page = browser.get(response.location).text
+    assert 'name="next" value="/admin/tokens?status=revoked"' in page
+
+
+def test_login_page_sends_signed_in_users_on(browser, alice):
+    browser.login("alice")
+    assert browser.get("/login?next=/admin/tokens").location == "/admin/tokens"
+
+
+def test_login_starts_a_fresh_session(browser, alice):
+    with browser.client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    browser.login("alice")
+    with browser.client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["user_id"] == alice.id
+
+
+def test_logout_ends_the_session(as_alice):
+    page = as_alice.get("/tokens").text
+    assert 'action="/logout"' in page
+    response = as_alice.post("/logout")
+    assert response.status_code == 302 and response.location == "/login"
+    assert "You have been signed out." in as_alice.get("/login").text
+    assert not signed_in(as_alice)
+
+
+def test_logout_needs_post_and_the_csrf_token(as_alice):
+    assert as_alice.get("/logout").status_code == 405
+    refused = as_alice.post("/logout", csrf=False)
+    assert refused.status_code == 400 and refused.mimetype == "text/html"
+    assert signed_in(as_alice)
+
+
+def test_session_expires_after_its_lifetime(make_app, make_user):
+    make_user("alice")
+    browser = Browser(make_app(login_failure_delay=0, session_lifetime_minutes=30).test_client())
+    browser.login("alice")
+    with browser.client.session_transaction() as session:
+        session[SESSION_LOGIN_AT_KEY] -= 29 * 60
+    assert signed_in(browser)  # still inside the lifetime
+    with browser.client.session_transaction() as session:
+        session[SESSION_LOGIN_AT_KEY] -= 60
+    response = browser.get("/tokens")
+    assert response.status_code == 302 and response.location.startswith("/login")
+    assert "Your session has expired" in browser.get(response.location).text
+    assert browser.api("GET", "/api/v1/me").status_code == 401
+
+
+def test_api_refuses_an_expired_session_too(as_alice):
+    with as_alice.client.session_transaction() as session:
+        session[SESSION_LOGIN_AT_KEY] = int(time.time()) - 720 * 60
+    assert as_alice.api("GET", "/api/v1/me").status_code == 401
+
+
+def test_a_session_without_a_login_time_is_not_accepted(browser, alice):
+    with browser.client.session_transaction() as session:
+        session["user_id"] = alice.id
+    assert not signed_in(browser)
+
+
+def test_disabling_a_user_ends_their_session(as_alice, alice, app):
+    from tokenauth.extensions import db
+    alice.active = False
+    db.session.commit()
+    assert not signed_in(as_alice)
+
+
+@pytest.fixture
+def external_app(make_app):
+    return make_app(login_failure_delay=0, external_user_header="X-Forwarded-User")
+
+
+def test_external_users_arrive_signed_in(external_app):
+    client = external_app.test_client()
+    response = client.get("/tokens", headers={"X-Forwarded-User": "erin"})
+    assert response.status_code == 200
+    assert 'class="account-name"' in response.text and "erin" in response.text
+    assert 'action="/logout"' not in response.text  # the proxy signs them in, not us
+    assert client.get("/login", headers={"X-Forwarded-User": "erin"}).location == "/tokens"
+
+
+def test_refused_external_user_gets_a_403_page(external_app, make_user):
+    make_user("alice")  # internal: the proxy cannot speak for her
+    response = external_app.test_client().get("/tokens", headers={"X-Forwarded-User": "alice"})
+    assert response.status_code == 403 and response.mimetype == "text/html"
+    assert "external user header names an internal user" in response.text
+
+
+def test_external_header_from_an_untrusted_peer_is_ignored(external_app):
+    client = external_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.9"
+    response = client.get("/tokens", headers={"X-Forwarded-User": "erin"})
+    assert response.status_code == 302 and response.location.startswith("/login")

@@ -1,0 +1,226 @@
+/* The Tokens page: the Add Token dialog, Rotate, and showing a new token exactly once.
+ * The raw token lives only in one <input> created for it; closing the dialog (Done, Esc,
+ * leaving the page) empties that input and removes it from the DOM. */
+(function () {
+  "use strict";
+
+  const DAY_MS = 24 * 60 * 60 * 1000;
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const { api, announce, confirmAction, refreshTable } = window.tokenauth;
+    const dialog = document.getElementById("token-dialog");
+    const form = document.getElementById("token-form");
+    const result = document.getElementById("token-result");
+    const addButton = document.getElementById("add-token");
+    const nameInput = document.getElementById("token-name");
+    const expirySelect = document.getElementById("token-expiry");
+    const expiryHelp = document.getElementById("token-expiry-help");
+    const dateField = document.getElementById("custom-date-field");
+    const dateInput = document.getElementById("token-expiry-date");
+    const neverWarning = document.getElementById("never-warning");
+    const scopesInput = document.getElementById("token-scopes");
+    const formError = document.getElementById("token-form-error");
+    const saveButton = document.getElementById("token-save");
+    const secretSlot = document.getElementById("token-secret-slot");
+    const copyButton = document.getElementById("copy-token");
+    const copyStatus = document.getElementById("copy-status");
+    const maxHelp = expiryHelp.textContent.trim();
+
+    const defaultDays = Number(form.dataset.defaultDays);
+    const maxDays = form.dataset.maxDays ? Number(form.dataset.maxDays) : null;
+    // Presets count from the server's clock, so a preset at the maximum is never refused
+    // because this computer's clock runs ahead.
+    const skew = Date.parse(form.dataset.serverNow) - Date.now() || 0;
+    let opener = null;
+
+    function isoDate(date) {
+      const pad = (n) => String(n).padStart(2, "0");
+      return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+    }
+
+    function customDateLimits() {
+      const now = new Date(Date.now() + skew);
+      dateInput.min = isoDate(new Date(now.getTime() + DAY_MS));
+      if (maxDays) dateInput.max = isoDate(new Date(now.getTime() + maxDays * DAY_MS));
+    }
+
+    /** The chosen expiration: undefined = the server's default, null = never, else ISO. */
+    function chosenExpiry() {
+      const choice = expirySelect.value;
+      if (choice === "never") return null;
+      if (choice === "custom") {
+        if (!dateInput.value) throw new Error("Choose an expiration date.");
+        const [year, month, day] = dateInput.value.split("-").map(Number);
+        return new Date(year, month - 1, day).toISOString(); // the start of that day, your time
+      }
+      const days = Number(choice);
+      if (days === defaultDays) return undefined;
+      const when = new Date(Date.now() + skew + days * DAY_MS);
+      when.setSeconds(0, 0);
+      return when.toISOString();
+    }
+
+    function describeExpiry() {
+      const choice = expirySelect.value;
+      dateField.hidden = choice !== "custom";
+      neverWarning.hidden = choice !== "never";
+      let text = "";
+      if (choice === "custom") {
+        text = "The token expires at the start of the chosen day (your time).";
+      } else if (choice !== "never") {
+        const when = new Date(Date.now() + skew + Number(choice) * DAY_MS);
+        text = `The token will expire on ${when.toLocaleDateString(undefined, { dateStyle: "full" })}.`;
+      }
+      expiryHelp.textContent = [text, maxHelp].filter(Boolean).join(" ");
+    }
+
+    function showError(message) {
+      formError.textContent = message;
+      formError.hidden = !message;
+    }
+
+    function openForm() {
+      opener = document.activeElement;
+      wipeSecret();
+      form.reset();
+      showError("");
+      customDateLimits();
+      describeExpiry();
+      form.hidden = false;
+      result.hidden = true;
+      dialog.setAttribute("aria-labelledby", "token-dialog-title");
+      dialog.showModal();
+      nameInput.focus();
+    }
+
+    /** Show a raw token once, in a read-only input made just for it. */
+    function showSecret(issued, title) {
+      wipeSecret();
+      document.getElementById("token-result-title").textContent = title;
+      document.getElementById("token-result-name").textContent = issued.name;
+      const input = document.createElement("input");
+      input.type = "text";
+      input.id = "new-token-value";
+      input.className = "secret";
+      input.readOnly = true;
+      input.autocomplete = "off";
+      input.spellcheck = false;
+      input.setAttribute("aria-describedby", "token-once-warning");
+      input.value = issued.token;
+      secretSlot.append(input);
+      form.hidden = true;
+      result.hidden = false;
+      dialog.setAttribute("aria-labelledby", "token-result-title");
+      if (!dialog.open) dialog.showModal();
+      input.focus();
+      input.select();
+    }
+
+    function wipeSecret() {
+      const input = document.getElementById("new-token-value");
+      if (input) {
+        input.value = "";
+        input.remove();
+      }
+      secretSlot.replaceChildren();
+      copyStatus.textContent = "";
+    }
+
+    async function copySecret() {
+      const input = document.getElementById("new-token-value");
+      if (!input) return;
+      let copied = false;
+      if (navigator.clipboard && window.isSecureContext) {
+        try {
+          await navigator.clipboard.writeText(input.value);
+          copied = true;
+        } catch (refused) {
+          copied = false;
+        }
+      }
+      if (!copied) { // plain http, or the clipboard permission was refused
+        input.focus();
+        input.select();
+        try { copied = document.execCommand("copy"); } catch (unsupported) { copied = false; }
+      }
+      copyStatus.textContent = copied ? "Copied to the clipboard." : "Press Ctrl+C (⌘C) to copy the selected token.";
+      copyStatus.classList.toggle("copy-status--ok", copied);
+    }
+
+    async function save(event) {
+      event.preventDefault();
+      showError("");
+      if (!form.reportValidity()) return;
+      const payload = { name: nameInput.value.trim() };
+      try {
+        const expiry = chosenExpiry();
+        if (expiry !== undefined) payload.expires_at = expiry;
+      } catch (invalid) {
+        showError(invalid.message);
+        dateInput.focus();
+        return;
+      }
+      const scopes = scopesInput.value.split(/[\s,]+/).filter(Boolean);
+      if (scopes.length) payload.scopes = scopes;
+      saveButton.disabled = true;
+      try {
+        showSecret(await api(form.dataset.url, "POST", payload), "Token created");
+        announce(`Token “${payload.name}” was created.`);
+        refreshTable();
+      } catch (error) {
+        showError(error.message);
+      } finally {
+        saveButton.disabled = false;
+      }
+    }
+
+    async function rotate(button) {
+      const name = button.dataset.name;
+      const confirmed = await confirmAction({
+        title: "Rotate token?",
+        message: `“${name}” gets a new secret and the current one stops working immediately.`,
+        confirmLabel: "Rotate",
+      });
+      if (!confirmed) {
+        button.focus();
+        return;
+      }
+      opener = addButton; // the row's button is replaced when the table refreshes
+      try {
+        showSecret(await api(button.dataset.url, "POST"), "Token rotated");
+        announce(`Token “${name}” was rotated; the old secret no longer works.`);
+        refreshTable();
+      } catch (error) {
+        announce(`Could not rotate “${name}”: ${error.message}`);
+      }
+    }
+
+    addButton.addEventListener("click", openForm);
+    expirySelect.addEventListener("change", describeExpiry);
+    form.addEventListener("submit", save);
+    copyButton.addEventListener("click", copySecret);
+    // The token leaves the page the moment the dialog closes: Done and Cancel wipe it before
+    // closing, Esc in "cancel" (the "close" event itself only comes a task later).
+    dialog.querySelectorAll("[data-close-dialog]").forEach((button) => {
+      button.addEventListener("click", () => {
+        wipeSecret();
+        dialog.close();
+      });
+    });
+    dialog.addEventListener("cancel", wipeSecret);
+    dialog.addEventListener("close", () => {
+      wipeSecret();
+      form.reset();
+      if (opener && document.contains(opener)) opener.focus();
+      else addButton.focus();
+    });
+    window.addEventListener("pagehide", () => {
+      if (dialog.open) dialog.close();
+      wipeSecret();
+    });
+    document.addEventListener("click", (event) => {
+      const button = event.target.closest('button[data-action="rotate"]');
+      if (button) rotate(button);
+    });
+  });
+})();

@@ -1,0 +1,43 @@
+"""The web page (SPEC 5): login, your tokens, everyone's tokens for admins.
+
+Server-rendered with Jinja; a little plain JavaScript (``static/js``) calls the JSON API for
+create, rotate and revoke. Every URL comes from ``url_for``, so a prefix that nginx passes
+in ``X-Forwarded-Prefix`` (applied by ProxyFix) is part of every link, form and fetch.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..runtime import current_runtime
+from . import pages, presenters, session_views
+from .login_limiter import LoginLimiter
+
+BLUEPRINTS = (session_views.bp, pages.bp)
+
+
+def init_app(app) -> None:
+    settings = app.extensions["tokenauth"].settings
+    app.extensions[session_views.LIMITER_KEY] = LoginLimiter(
+        settings.login_max_failures, settings.login_lockout_seconds)
+    app.add_template_filter(presenters.iso_utc)
+    app.add_template_filter(presenters.utc_text)
+    static_version = _static_version(Path(app.static_folder))
+
+    @app.context_processor
+    def page_context():
+        return {"static_version": static_version,
+                "settings": current_runtime().settings}
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def _static_version(folder: Path) -> str:
+    """A short hash of the static files, appended to their URLs to bust caches on change."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]

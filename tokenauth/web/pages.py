@@ -1,0 +1,43 @@
+"""``/tokens`` (your tokens) and ``/admin/tokens`` (everyone's). The pages only read; the
+buttons call the JSON API (``/api/v1``) with the session cookie and the CSRF token."""
+from __future__ import annotations
+
+from flask import g, redirect, render_template, request, url_for
+
+from ..extensions import db
+from ..models import utcnow
+from ..runtime import current_runtime
+from ..services import users
+from .access import page_login_required
+from .presenters import STATUSES, ExpiryChoices, iso_utc
+from .responses import page_blueprint
+
+bp = page_blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("pages.tokens"))
+
+
+@bp.get("/tokens")
+@page_login_required
+def tokens():
+    runtime = current_runtime()
+    now = utcnow()
+    return render_template("tokens.html", tokens=runtime.tokens().list(g.user),
+                           expiry=ExpiryChoices.from_settings(runtime.settings, now),
+                           now_iso=iso_utc(now))
+
+
+@bp.get("/admin/tokens")
+@page_login_required(admin=True)
+def admin_tokens():
+    username = request.args.get("user", "").strip()
+    status = request.args.get("status", "")
+    status = status if status in STATUSES else ""
+    owner = users.find_user(db.session, username) if username else None
+    found = [] if username and owner is None else current_runtime().tokens().list(owner, status)
+    return render_template("admin_tokens.html", tokens=found, user_filter=username,
+                           status_filter=status, statuses=STATUSES,
+                           usernames=[user.username for user in users.list_users(db.session)])

@@ -1,0 +1,48 @@
+"""What the templates show: UTC times for ``<time>`` elements and the expiration choices."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta, timezone
+
+from ..settings import Settings
+
+PRESET_DAYS = (30, 60, 90)
+STATUSES = ("active", "expired", "revoked")
+
+
+def iso_utc(value: datetime | None) -> str:
+    """``2026-11-28T03:00:00Z``, as in the JSON API; the browser localises it."""
+    if value is None:
+        return ""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_text(value: datetime | None) -> str:
+    """``2026-11-28 03:00 UTC``: what a browser without JavaScript shows."""
+    if value is None:
+        return ""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExpiryChoices:
+    """The Add Token dialog's expiration select: presets in days, the default preset,
+    whether "No expiration" is offered, and the date range of the custom date input (no
+    latest date without a maximum lifetime)."""
+
+    presets: tuple
+    default_days: int
+    allow_never: bool
+    max_days: int | None
+    min_date: str
+    max_date: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings, now: datetime | None = None) -> ExpiryChoices:
+        now = now or datetime.now(timezone.utc)
+        limit = settings.max_token_days
+        presets = sorted({*PRESET_DAYS, settings.default_token_days})
+        presets = tuple(days for days in presets if limit is None or days <= limit)
+        latest = (now + timedelta(days=limit)).date().isoformat() if limit else ""
+        return cls(presets, settings.default_token_days, limit is None, limit,
+                   (now + timedelta(days=1)).date().isoformat(), latest)
