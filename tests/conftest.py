@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import delete
 
@@ -148,8 +149,18 @@ def app(make_app, config_overrides):
         db.session.remove()
 
 
+class FreshContextClient(FlaskClient):
+    """Each request in an app context of its own, as in production: the ``app`` fixture
+    keeps one pushed, and Flask would otherwise reuse it and share ``g`` between requests."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshContextClient
     return app.test_client()
 
 

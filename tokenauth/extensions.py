@@ -10,7 +10,17 @@ class Base(DeclarativeBase):
     pass
 
 
+class JsonApi(Api):
+    """flask-smorest, with a ``message`` in every error body (SPEC 4), also for errors raised
+    without one (405, an unknown route, a 500)."""
+
+    def handle_http_exception(self, error):
+        payload, status, headers = super().handle_http_exception(error)
+        payload.setdefault("message", error.description)
+        return payload, status, headers
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-api = Api()
+api = JsonApi()
 csrf = CSRFProtect()

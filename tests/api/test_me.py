@@ -77,3 +77,16 @@ def test_openapi_document_is_served(client):
         assert path in paths
     schemas = response.json["components"]["schemas"]
     assert "token_hash" not in str(schemas)
+
+
+def test_external_browser_calls_need_the_csrf_token(make_app):
+    """A cross-site form carries the proxy's sign-in cookie, never the page's CSRF token."""
+    app = make_app(external_user_header="X-Forwarded-User")
+    headers = {"X-Forwarded-User": "erin"}
+    scripted = app.test_client().post("/api/v1/tokens", json={"name": "x"}, headers=headers)
+    assert scripted.status_code == 201
+    browser = app.test_client()
+    browser.set_cookie("proxy_session", "abc")
+    refused = browser.post("/api/v1/tokens", json={"name": "x"}, headers=headers)
+    assert refused.status_code == 400 and "CSRF" in refused.json["message"]
+    assert browser.get("/api/v1/tokens", headers=headers).status_code == 200

@@ -247,3 +247,20 @@ def test_raw_token_never_appears_again(client, app, alice, as_alice, admin_auth,
     assert all(raw.encode() not in body and raw[4:-6].encode() not in body for body in seen)
     assert raw not in caplog.text and raw[4:-6] not in caplog.text
     assert "correct horse" not in caplog.text
+
+
+def test_answers_carrying_a_raw_token_are_not_cached(client, as_alice):
+    response = create(client, as_alice)
+    assert response.headers["Cache-Control"] == "no-store"
+    rotated = client.post(f"/api/v1/tokens/{response.json['id']}/rotate", headers=as_alice)
+    assert rotated.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("method, path, status", [
+    ("put", "/api/v1/me", 405),
+    ("get", "/api/v1/nothing-here", 404),
+])
+def test_every_error_has_a_message(client, as_alice, method, path, status):
+    response = getattr(client, method)(path, headers=as_alice)
+    assert response.status_code == status
+    assert response.json["code"] == status and response.json["message"]

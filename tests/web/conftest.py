@@ -22,21 +22,19 @@ def csrf_token(html: str) -> str:
 
 class Browser:
     """A test client that behaves like a person with a browser: reads the CSRF token from
-    the page it is on, posts forms with it, and sends it as X-CSRFToken to the API.
+    the page it is on, posts forms with it, and sends it as X-CSRFToken to the API."""
 
-    Each request runs in a fresh app context, as in production: the ``app`` fixture keeps
-    one pushed, and Flask would otherwise reuse it, sharing ``g`` (where Flask-WTF caches
-    the CSRF token) between requests."""
-
-    def __init__(self, client, headers=None):
+    def __init__(self, client, headers=None, base_url=None):
         self.client = client
         self.headers = headers or {}
+        self.base_url = base_url
         self.csrf = None
 
     def open(self, path, method="GET", headers=None, **kwargs):
-        with self.client.application.app_context():
-            headers = {**self.headers, **(headers or {})}
-            return self.client.open(path, method=method, headers=headers, **kwargs)
+        headers = {**self.headers, **(headers or {})}
+        if self.base_url:
+            kwargs.setdefault("base_url", self.base_url)
+        return self.client.open(path, method=method, headers=headers, **kwargs)
 
     def get(self, path, **kwargs):
         response = self.open(path, **kwargs)

@@ -147,7 +147,9 @@ PREFIX = {"X-Forwarded-Prefix": "/auth"}
 
 def test_every_url_carries_the_proxy_prefix(client, alice, make_token):
     make_token(alice)
-    browser = Browser(client, headers=PREFIX)
+    # The browser's URLs are /auth/...: its cookie jar matches the session cookie's path
+    # (/auth/) against those, while nginx hands tokenauth the path without the prefix.
+    browser = Browser(client, headers=PREFIX, base_url="http://localhost/auth")
     to_login = browser.get("/tokens")
     assert to_login.location == "/auth/login?next=/tokens"
     login_page = browser.get("/login").text

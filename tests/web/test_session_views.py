@@ -1,5 +1,6 @@
 """/login and /logout: sign-in, failures and lockout, next, session cookie and expiry."""
 import logging
+import re
 import time
 
 import pytest
@@ -250,3 +251,15 @@ def test_external_header_from_an_untrusted_peer_is_ignored(external_app):
     client.environ_base["REMOTE_ADDR"] = "198.51.100.9"
     response = client.get("/tokens", headers={"X-Forwarded-User": "erin"})
     assert response.status_code == 302 and response.location.startswith("/login")
+
+
+@pytest.mark.parametrize("prefix, cookie_path", [(None, "/"), ("/auth", "/auth/")])
+def test_session_cookie_is_scoped_to_the_mount_point(client, alice, prefix, cookie_path):
+    """Under nginx's prefix, the product API on the same host never gets the cookie."""
+    headers = {"X-Forwarded-Prefix": prefix} if prefix else {}
+    page = client.get("/login", headers=headers)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.post("/login", headers=headers, data={
+        "username": "alice", "password": PASSWORD, "csrf_token": token})
+    cookie = response.headers["Set-Cookie"]
+    assert f"Path={cookie_path};" in cookie or cookie.endswith(f"Path={cookie_path}")

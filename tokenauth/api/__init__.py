@@ -1,4 +1,6 @@
 """The management JSON API under ``/api/v1`` (flask-smorest)."""
+from flask import request
+
 from ..extensions import api
 from . import admin, me, tokens
 
@@ -12,6 +14,14 @@ def init_app(app) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in blueprints():
         api.register_blueprint(blueprint, url_prefix="/api/v1")
+    names = {blueprint.name for blueprint in blueprints()}
+
+    @app.after_request
+    def no_store(response):
+        # Create and rotate answers carry a raw token: no cache may keep any API answer.
+        if request.blueprint in names:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
 
 def blueprints():

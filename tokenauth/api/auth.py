@@ -51,7 +51,23 @@ def _from_external_header():
     username = request.headers.get(header)
     if username is None:
         return None
-    return users.external_user(db.session, username.strip())
+    user = users.external_user(db.session, username.strip())
+    if request.cookies:
+        # A browser: the proxy may have signed it in by a cookie that a cross-site form
+        # also carries. Scripts without cookies need no CSRF token.
+        _require_csrf()
+    return user
+
+
+def _require_csrf() -> None:
+    """For unsafe methods, abort 400 unless the request carries the session's CSRF token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    try:
+        csrf.protect()  # cookies ride along cross-site; the CSRF token does not
+    except CSRFError as refused:  # flask-smorest's JSON error would drop the reason
+        abort(400, message=f"{refused.description} Cookie-authenticated requests must "
+                           "send the page's CSRF token in the X-CSRFToken header.")
 
 
 def start_session(user) -> None:
@@ -88,12 +104,7 @@ def _from_session():
     if user is None or not user.active:
         session.clear()
         return None
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        try:
-            csrf.protect()  # cookies ride along cross-site; the CSRF token does not
-        except CSRFError as refused:  # flask-smorest's JSON error would drop the reason
-            abort(400, message=f"{refused.description} Cookie-authenticated requests must "
-                               "send the page's CSRF token in the X-CSRFToken header.")
+    _require_csrf()
     return user
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from flask import has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+
 from ..runtime import current_runtime
 from . import pages, presenters, session_views
 from .login_limiter import LoginLimiter
@@ -16,7 +19,18 @@ from .login_limiter import LoginLimiter
 BLUEPRINTS = (session_views.bp, pages.bp)
 
 
+class PrefixSessionInterface(SecureCookieSessionInterface):
+    """Scopes the session cookie to where tokenauth is mounted (``X-Forwarded-Prefix``), so
+    the product behind the same nginx host never receives it."""
+
+    def get_cookie_path(self, app) -> str:
+        if app.config["SESSION_COOKIE_PATH"] or not has_request_context():
+            return super().get_cookie_path(app)
+        return request.script_root + "/"
+
+
 def init_app(app) -> None:
+    app.session_interface = PrefixSessionInterface()
     settings = app.extensions["tokenauth"].settings
     app.extensions[session_views.LIMITER_KEY] = LoginLimiter(
         settings.login_max_failures, settings.login_lockout_seconds)
