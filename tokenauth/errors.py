@@ -29,6 +29,20 @@ class AuthenticationFailed(TokenAuthError):
     status = 401
 
 
+class UserDisabled(AuthenticationFailed):
+    """The password was right, but the user is disabled."""
+
+
+class LockedOut(TokenAuthError):
+    """Too many failed sign-ins of this username from this address; ``retry_after`` seconds."""
+
+    status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
 class Forbidden(TokenAuthError):
     status = 403
 

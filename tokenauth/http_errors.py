@@ -29,7 +29,10 @@ def init_app(app) -> None:
     def domain_error(error: TokenAuthError):
         _rollback()
         errors = {"json": error.errors} if error.errors else None
-        return error_body(error.status, str(error), errors)
+        body, status = error_body(error.status, str(error), errors)
+        if getattr(error, "retry_after", None):
+            body.headers["Retry-After"] = str(error.retry_after)
+        return body, status
 
     @app.errorhandler(IntegrityError)
     def integrity_error(error: IntegrityError):

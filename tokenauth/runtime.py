@@ -7,6 +7,7 @@ from flask import current_app
 
 from .extensions import db
 from .ops.metrics import Metrics
+from .security.login_limiter import LoginLimiter
 from .services.tokens import TokenService
 from .settings import Settings
 from .verify.cache import VerifyCache
@@ -20,14 +21,17 @@ class Runtime:
     cache: VerifyCache
     recorder: LastAccessRecorder
     metrics: Metrics
+    login_limiter: LoginLimiter  # password sign-ins: web login, API Basic, /verify
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         return cls(settings, VerifyCache(settings.verify_cache_ttl),
-                   LastAccessRecorder(settings.last_access_resolution), Metrics())
+                   LastAccessRecorder(settings.last_access_resolution), Metrics(),
+                   LoginLimiter(settings.login_max_failures, settings.login_lockout_seconds))
 
     def verifier(self) -> Verifier:
-        return Verifier(db.session, self.settings, self.cache, self.recorder, self.metrics)
+        return Verifier(db.session, self.settings, self.cache, self.recorder, self.metrics,
+                        self.login_limiter)
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.settings)

@@ -90,3 +90,13 @@ def test_external_browser_calls_need_the_csrf_token(make_app):
     refused = browser.post("/api/v1/tokens", json={"name": "x"}, headers=headers)
     assert refused.status_code == 400 and "CSRF" in refused.json["message"]
     assert browser.get("/api/v1/tokens", headers=headers).status_code == 200
+
+
+def test_basic_password_guessing_is_locked_out(make_app, alice):
+    client = make_app(login_max_failures=2, login_lockout_seconds=30).test_client()
+    for _ in range(2):
+        assert client.get("/api/v1/me", headers=basic("alice", "wrong password")).status_code == 401
+    locked = client.get("/api/v1/me", headers=basic("alice", PASSWORD))
+    assert locked.status_code == 429
+    assert locked.json["code"] == 429 and "try again" in locked.json["message"]
+    assert 1 <= int(locked.headers["Retry-After"]) <= 30

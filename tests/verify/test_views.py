@@ -238,3 +238,26 @@ class TestCache:
         client.get("/verify", headers=bearer(token.raw))
         with mock.patch("tokenauth.services.tokens.TokenService.snapshot", return_value=None):
             assert_denied(client.get("/verify", headers=bearer(token.raw)), "invalid")
+
+
+class TestPasswordThrottle:
+    def test_repeated_failures_are_rate_limited_then_recover(self, make_app, alice):
+        app = make_app(allow_password_auth=True, login_max_failures=3, login_lockout_seconds=60)
+        client = app.test_client()
+        for _ in range(3):
+            assert_denied(client.get("/verify", headers=basic("alice", "wrong password")), "invalid")
+        locked = client.get("/verify", headers=basic("alice", PASSWORD))  # even the right one
+        assert_denied(locked, "rate_limited")
+        assert 1 <= int(locked.headers["Retry-After"]) <= 60
+        other_client = client.get("/verify", headers=basic("alice", PASSWORD),
+                                  environ_base={"REMOTE_ADDR": "127.0.0.9"})
+        assert other_client.status_code == 200  # per (username, address): no lock-out by strangers
+        limiter = app.extensions["tokenauth"].login_limiter
+        limiter.clock = lambda real=limiter.clock: real() + 61
+        assert client.get("/verify", headers=basic("alice", PASSWORD)).status_code == 200
+
+    def test_tokens_are_never_throttled_by_password_failures(self, make_app, alice, token):
+        client = make_app(allow_password_auth=True, login_max_failures=2).test_client()
+        for _ in range(3):
+            client.get("/verify", headers=basic("alice", "wrong password"))
+        assert client.get("/verify", headers=basic("alice", token.raw)).status_code == 200

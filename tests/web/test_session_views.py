@@ -6,7 +6,6 @@ import time
 import pytest
 
 from tokenauth.api.auth import SESSION_LOGIN_AT_KEY
-from tokenauth.web.session_views import LIMITER_KEY
 
 from ..helpers import PASSWORD
 from .conftest import Browser
@@ -120,7 +119,7 @@ def test_lockout_is_per_username_and_client_address(strict_app, make_user):
 def test_lockout_ends_after_the_lockout_time(strict_app, make_user):
     make_user("alice")
     browser = Browser(strict_app.test_client())
-    limiter = strict_app.extensions[LIMITER_KEY]
+    limiter = strict_app.extensions["tokenauth"].login_limiter
     now = [1000.0]
     limiter.clock = lambda: now[0]
     for _ in range(3):

@@ -32,8 +32,9 @@ def _from_authorization(header: str, allow_token: bool):
     except VerifyDenied:
         raise AuthenticationFailed("malformed Authorization header") from None
     if not credentials.is_token:
-        return users.authenticate_password(db.session, credentials.username,
-                                           credentials.secret), None
+        return users.authenticate_throttled(
+            db.session, current_runtime().login_limiter, credentials.username,
+            credentials.secret, request.remote_addr), None
     if not allow_token:
         raise AuthenticationFailed(
             "API tokens cannot manage tokens; use your password or the web session")

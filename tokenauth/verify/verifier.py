@@ -5,13 +5,11 @@ import dataclasses
 import hmac
 import ipaddress
 
-from sqlalchemy import select
-
-from ..errors import VerifyDenied
-from ..models import User, token_status, utcnow
-from ..security import passwords
+from ..errors import AuthenticationFailed, LockedOut, UserDisabled, VerifyDenied
+from ..models import token_status, utcnow
 from ..security.tokens import MalformedToken, parse, token_hash
 from ..services.tokens import TokenService
+from ..services.users import authenticate_throttled
 from .cache import VerifyCache
 from .credentials import Credentials
 from .last_access import LastAccessRecorder
@@ -30,17 +28,18 @@ class Identity:
 
 class Verifier:
     def __init__(self, session, settings, cache: VerifyCache, recorder: LastAccessRecorder,
-                 metrics=None):
+                 metrics=None, login_limiter=None):
         self.session = session
         self.settings = settings
         self.cache = cache
         self.recorder = recorder
         self.metrics = metrics
+        self.login_limiter = login_limiter
 
     def verify(self, credentials: Credentials, client_ip: str | None) -> Identity:
         """The caller's identity. Raises VerifyDenied with the SPEC 3 reason."""
         if not credentials.is_token:
-            return self._verify_password(credentials)
+            return self._verify_password(credentials, client_ip)
         try:
             token = parse(credentials.secret)  # cheapest rejection: no database
         except MalformedToken:
@@ -88,13 +87,16 @@ class Verifier:
             service.record_access(token_id, at, origin)
         return len(pending)
 
-    def _verify_password(self, credentials: Credentials) -> Identity:
-        user = self.session.scalar(select(User).where(User.username == credentials.username))
-        ok = passwords.verify_password(credentials.secret, user.password_hash if user else None)
-        if not ok or user is None:
-            raise VerifyDenied("invalid")
-        if not user.active:
-            raise VerifyDenied("user_disabled")
+    def _verify_password(self, credentials: Credentials, client_ip: str | None) -> Identity:
+        try:
+            user = authenticate_throttled(self.session, self.login_limiter, credentials.username,
+                                          credentials.secret, client_ip)
+        except LockedOut as locked:
+            raise VerifyDenied("rate_limited", retry_after=locked.retry_after) from None
+        except UserDisabled:
+            raise VerifyDenied("user_disabled") from None
+        except AuthenticationFailed:
+            raise VerifyDenied("invalid") from None
         return Identity(user.username, user.id, user.source)
 
 

@@ -14,7 +14,6 @@ from flask.sessions import SecureCookieSessionInterface
 
 from ..runtime import current_runtime
 from . import pages, presenters, session_views
-from .login_limiter import LoginLimiter
 
 BLUEPRINTS = (session_views.bp, pages.bp)
 
@@ -31,9 +30,6 @@ class PrefixSessionInterface(SecureCookieSessionInterface):
 
 def init_app(app) -> None:
     app.session_interface = PrefixSessionInterface()
-    settings = app.extensions["tokenauth"].settings
-    app.extensions[session_views.LIMITER_KEY] = LoginLimiter(
-        settings.login_max_failures, settings.login_lockout_seconds)
     app.add_template_filter(presenters.iso_utc)
     app.add_template_filter(presenters.utc_text)
     static_version = _static_version(Path(app.static_folder))

@@ -4,10 +4,9 @@ from __future__ import annotations
 import time
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..api.auth import browser_user, end_session, start_session
-from ..errors import AuthenticationFailed
+from ..errors import AuthenticationFailed, LockedOut
 from ..extensions import db
 from ..runtime import current_runtime
 from ..services import users
@@ -15,11 +14,6 @@ from .access import safe_next
 from .responses import page_blueprint
 
 bp = page_blueprint("session", __name__)
-LIMITER_KEY = "tokenauth.login_limiter"
-
-
-def limiter():
-    return current_app.extensions[LIMITER_KEY]
 
 
 def _signed_in_user():
@@ -44,31 +38,25 @@ def login():
     password = request.form.get("password", "")
     if not username or not password:
         return _refuse(username, target, "Enter your username and password.", 400)
-    key = limiter().key(username, request.remote_addr)
-    retry_after = limiter().begin(key)
-    if retry_after is not None:
+    try:
+        user = users.authenticate_throttled(db.session, current_runtime().login_limiter,
+                                            username, password, request.remote_addr)
+    except LockedOut as locked:
         current_app.logger.warning("login refused while locked out: username=%r client=%s",
                                    username, request.remote_addr)
-        return _locked_out(username, target, retry_after)
-    try:
-        user = users.authenticate_password(db.session, username, password)
-    except AuthenticationFailed:
-        return _failed(key, username, target)
-    except SQLAlchemyError:
-        limiter().abandoned(key)
-        raise
-    limiter().succeeded(key)
+        return _locked_out(username, target, locked.retry_after)
+    except AuthenticationFailed as failure:
+        return _failed(failure, username, target)
     start_session(user)
     current_app.logger.info("login: username=%r client=%s", user.username, request.remote_addr)
     return _after_login(target)
 
 
-def _failed(key, username: str, target: str | None):
+def _failed(failure: AuthenticationFailed, username: str, target: str | None):
     # Wrong password, unknown or disabled user, or an external user (no password here) all
     # look the same from outside; the log says which attempt number this was.
-    lockout = limiter().failed(key)
+    lockout, count = failure.lockout, failure.failures
     settings = current_runtime().settings
-    count = settings.login_max_failures if lockout else limiter().failures(key)
     current_app.logger.warning(
         "login failed: username=%r client=%s failure %d of %d%s", username, request.remote_addr,
         count, settings.login_max_failures, f", locked out for {lockout} s" if lockout else "")

@@ -1,8 +1,8 @@
 """LoginLimiter: counting failures per (username, client IP), lockout, expiry, bursts."""
 import pytest
 
-from tokenauth.web import login_limiter
-from tokenauth.web.login_limiter import LoginLimiter
+from tokenauth.security import login_limiter
+from tokenauth.security.login_limiter import LoginLimiter
 
 
 class Clock:
