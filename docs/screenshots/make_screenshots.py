@@ -2,7 +2,7 @@
 
 Builds a throw-away SQLite database with a few tokens (active, used, expired, revoked),
 serves tokenauth from a thread and photographs it with Playwright driving Debian's
-Chromium (``/usr/bin/chromium``; never ``playwright install``).
+Chromium (``/usr/bin/chromium``; Playwright never downloads a browser of its own).
 """
 from __future__ import annotations
 
