@@ -49,12 +49,7 @@ def update_user(data, user_id):
 @admin_required
 def list_tokens(args):
     """Every user's tokens, newest first; filter by user and status"""
-    owner = None
-    if args.get("user"):
-        owner = users.find_user(db.session, args["user"])
-        if owner is None:
-            return []
-    return current_runtime().tokens().list(owner, args.get("status"))
+    return current_runtime().tokens().list(status=args.get("status"), username=args.get("user"))
 
 
 @blp.route("/admin/tokens/<token_id>", methods=["DELETE"])

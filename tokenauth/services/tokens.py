@@ -131,11 +131,15 @@ class TokenService:
         return issued
 
     # -- reading ----------------------------------------------------------------------
-    def list(self, user: User | None = None, status: str | None = None) -> list[ApiToken]:
-        """Tokens, newest first; only ``user``'s when given, only ``status`` when given."""
+    def list(self, user: User | None = None, status: str | None = None,
+             username: str | None = None) -> list[ApiToken]:
+        """Tokens, newest first; only ``user``'s (or ``username``'s: none when there is no
+        such user) when given, only ``status`` when given."""
         query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
         if user is not None:
             query = query.where(ApiToken.user_id == user.id)
+        if username:
+            query = query.join(User, ApiToken.user_id == User.id).where(User.username == username)
         if status:
             query = query.where(status_condition(status, self.clock()))
         return list(self.session.scalars(query))

@@ -36,8 +36,7 @@ def admin_tokens():
     username = request.args.get("user", "").strip()
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
-    owner = users.find_user(db.session, username) if username else None
-    found = [] if username and owner is None else current_runtime().tokens().list(owner, status)
+    found = current_runtime().tokens().list(status=status, username=username)
     return render_template("admin_tokens.html", tokens=found, user_filter=username,
                            status_filter=status, statuses=STATUSES,
                            usernames=[user.username for user in users.list_users(db.session)])
