@@ -23,11 +23,10 @@ from tokenauth.models import ApiToken, User
 from tokenauth.services import users as user_service
 from tokenauth.services.tokens import DEFAULT, TokenService
 
-from .helpers import PASSWORD
+from .helpers import IN_CI, PASSWORD
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TOKENAUTH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ("sqlite", "postgresql")
 
 

@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from ..helpers import IN_CI
 from .live_server import live_server
 
 CHROMIUM = os.environ.get("TOKENAUTH_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -20,7 +21,10 @@ TIMEZONE = "America/New_York"  # not UTC, so local times differ from the UTC on 
 @pytest.fixture(scope="session")
 def chromium():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message + "; skipped outside CI")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -14,10 +14,10 @@ import os
 
 import pytest
 
+from ..helpers import IN_CI
 from ..servers import gunicorn, tokenauth_env
 from .stack import Echo, demo, echo_upstream, nginx
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 VERIFY_CACHE_TTL = 2.0  # seconds; the SPEC default, set explicitly because tests rely on it
 
 
