@@ -64,7 +64,9 @@ def load(port: int, path: str, headers: dict) -> dict:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tokenauth-bench-"))
-    env = tokenauth_env(f"sqlite:///{work}/bench.db", work / "instance")
+    # BENCH_DATABASE_URL: an EMPTY database to run on instead (e.g. a PostgreSQL one).
+    database_url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{work}/bench.db")
+    env = tokenauth_env(database_url, work / "instance")
     tokenauth = [str(Path(sys.executable).parent / "tokenauth")]
     subprocess.run(tokenauth + ["db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run(tokenauth + ["users", "create", "bench", "--password-stdin"], env=env,
@@ -72,7 +74,8 @@ def main() -> None:
     raw = subprocess.run(tokenauth + ["tokens", "create", "bench", "--name", "bench"], env=env,
                          check=True, capture_output=True, text=True).stdout.strip()
 
-    print(f"tokenauth /verify benchmark: gunicorn 2 workers x 4 threads, SQLite, {CLIENTS} "
+    backend = database_url.split(":", 1)[0].split("+", 1)[0]
+    print(f"tokenauth /verify benchmark: gunicorn 2 workers x 4 threads, {backend}, {CLIENTS} "
           f"keep-alive clients, {SECONDS:g} s or {MAX_REQUESTS} requests per scenario\n")
     print(f"{'scenario':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs /healthz':>13}  statuses")
     results = {}
