@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from .api.schemas import UTCDateTime
 from .errors import TokenAuthError
 from .extensions import db
-from .models import utcnow
+from .models import iso_utc, utcnow
 from .runtime import current_runtime
 from .services import users
 from .services.tokens import DEFAULT
@@ -105,7 +105,7 @@ def tokens_create(username, name, expires_at, no_expiry):
 
 
 def _when(value) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "never"
+    return iso_utc(value) or "never"
 
 
 @tokens_group.command("list")

@@ -14,6 +14,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    """``2026-11-28T03:00:00Z`` (SPEC 2: UTC, whole seconds, ``Z``); None stays None."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 

@@ -8,15 +8,15 @@ from datetime import date, datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from ..models import iso_utc
+
 
 class UTCDateTime(fields.Field):
     """Dumps aware UTC ``2026-11-28T03:00:00Z``; loads any ISO 8601 offset (naive = UTC) or a
     bare date (``2027-01-31`` = that day 00:00 UTC)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_utc(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or len(value) > 64:

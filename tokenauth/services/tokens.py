@@ -56,6 +56,14 @@ def status_condition(status: str, now: datetime):
     return and_(not_revoked, or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
 
 
+def checked_name(name: str | None) -> str:
+    """The display name, stripped. Raises InvalidInput unless it is 1-100 characters."""
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidInput("invalid name", {"name": ["Length must be between 1 and 100."]})
+    return name
+
+
 def normalise_origins(origins) -> list[str]:
     """Origins (IP addresses or CIDRs) in canonical form. Raises InvalidInput."""
     result = []
@@ -85,9 +93,7 @@ class TokenService:
         a maximum lifetime is set, or beyond that maximum.
         """
         now = self.clock()
-        name = (name or "").strip()
-        if not 1 <= len(name) <= 100:
-            raise InvalidInput("invalid name", {"name": ["Length must be between 1 and 100."]})
+        name = checked_name(name)
         expires_at = self._checked_expiry(expires_at, now)
         raw = token_format.generate(self.settings.token_prefix)
         token = ApiToken(
@@ -156,10 +162,8 @@ class TokenService:
 
     # -- changing ---------------------------------------------------------------------
     def rename(self, token: ApiToken, name: str) -> ApiToken:
-        name = (name or "").strip()
-        if not 1 <= len(name) <= 100:
-            raise InvalidInput("invalid name", {"name": ["Length must be between 1 and 100."]})
-        token.name = name
+        """Give ``token`` a new display name. Raises InvalidInput."""
+        token.name = checked_name(name)
         self.session.flush()
         return token
 

@@ -7,6 +7,8 @@ import ipaddress
 
 from ..errors import AuthenticationFailed, LockedOut, UserDisabled, VerifyDenied
 from ..models import token_status, utcnow
+from ..ops.metrics import Metrics
+from ..security.login_limiter import LoginLimiter
 from ..security.tokens import MalformedToken, parse, token_hash
 from ..services.tokens import TokenService
 from ..services.users import authenticate_throttled
@@ -28,7 +30,7 @@ class Identity:
 
 class Verifier:
     def __init__(self, session, settings, cache: VerifyCache, recorder: LastAccessRecorder,
-                 metrics=None, login_limiter=None):
+                 metrics: Metrics, login_limiter: LoginLimiter):
         self.session = session
         self.settings = settings
         self.cache = cache
@@ -46,6 +48,8 @@ class Verifier:
             raise VerifyDenied("malformed") from None
         digest = token_hash(self.settings.token_pepper, token)
         snap = self.lookup(digest)
+        # The indexed lookup found the row by equality; compare_digest re-checks in constant
+        # time, so a collation or lookup quirk can never turn into an allow.
         if snap is None or not hmac.compare_digest(snap.token_hash, digest):
             raise VerifyDenied("invalid")
         if credentials.username is not None and not hmac.compare_digest(
@@ -65,8 +69,7 @@ class Verifier:
     def lookup(self, digest: str):
         """The token snapshot for ``digest``: from the cache, else one indexed query."""
         snap = self.cache.get(digest)
-        if self.metrics is not None:
-            self.metrics.cache_lookup(hit=snap is not None)
+        self.metrics.cache_lookup(hit=snap is not None)
         if snap is not None:
             return snap
         snap = TokenService(self.session, self.settings).snapshot(digest)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 
+from .. import models
 from ..settings import Settings
 
 PRESET_DAYS = (30, 60, 90)
@@ -12,9 +13,7 @@ STATUSES = ("active", "expired", "revoked")
 
 def iso_utc(value: datetime | None) -> str:
     """``2026-11-28T03:00:00Z``, as in the JSON API; the browser localises it."""
-    if value is None:
-        return ""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return models.iso_utc(value) or ""
 
 
 def utc_text(value: datetime | None) -> str:
