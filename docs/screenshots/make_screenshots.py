@@ -18,15 +18,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.browser.conftest import CHROMIUM as CHROMIUM_PATH, LAUNCH_ARGS  # noqa: E402
 from tests.browser.live_server import live_server  # noqa: E402
+from tests.helpers import PASSWORD  # noqa: E402
 from tokenauth import create_app  # noqa: E402
 from tokenauth.extensions import db  # noqa: E402
 from tokenauth.services import users  # noqa: E402
 from tokenauth.services.tokens import TokenService  # noqa: E402
 
-PASSWORD = "correct horse battery staple"
-CHROMIUM = dict(executable_path="/usr/bin/chromium", headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+CHROMIUM = dict(executable_path=CHROMIUM_PATH, headless=True, args=LAUNCH_ARGS)
 
 
 def seed(app) -> None:
