@@ -16,7 +16,10 @@ keepalive = 75  # longer than nginx's upstream keepalive_timeout (60 s), so ngin
 graceful_timeout = 10
 timeout = 30
 accesslog = os.environ.get("TOKENAUTH_ACCESS_LOG", "-")
-# The default access format has no headers, so no Authorization value can reach the log.
+# gunicorn's default format without %(u)s, which writes the part of a Basic credential
+# before its first colon: a username, or the whole secret when there is no colon. "-"
+# keeps the field, so the lines still parse as the combined log format.
+access_log_format = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 
 # Metrics are summed across workers from files in this folder (prometheus_client

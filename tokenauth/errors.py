@@ -29,18 +29,25 @@ class AuthenticationFailed(TokenAuthError):
     status = 401
 
 
-class UserDisabled(AuthenticationFailed):
-    """The password was right, but the user is disabled."""
-
-
 class LockedOut(TokenAuthError):
-    """Too many failed sign-ins of this username from this address; ``retry_after`` seconds."""
+    """Too many failed sign-ins of this username, or of any username, from this address:
+    no password is checked for ``retry_after`` seconds."""
 
     status = 429
 
     def __init__(self, retry_after: int):
         super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")
         self.retry_after = retry_after
+
+
+class SignInBusy(TokenAuthError):
+    """This worker is already checking as many passwords as it may at once: refused without
+    a check. Nothing is locked, so the answer carries no Retry-After."""
+
+    status = 429
+
+    def __init__(self):
+        super().__init__("too many sign-ins are being checked; try again in a moment")
 
 
 class Forbidden(TokenAuthError):

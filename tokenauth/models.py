@@ -1,4 +1,4 @@
-"""Database models: users and their API tokens (SQLAlchemy 2 style)."""
+"""Database models: users, their API tokens and browser sessions (SQLAlchemy 2 style)."""
 from __future__ import annotations
 
 import uuid
@@ -105,3 +105,18 @@ def token_status(revoked_at: datetime | None, expires_at: datetime | None, now: 
     if expires_at is not None and expires_at <= now:
         return "expired"
     return "active"
+
+
+class WebSession(db.Model):
+    """A signed-in browser (SPEC 5). The cookie carries a random session id; only its SHA-256
+    is stored, so a copy of this table signs nobody in. Deleting the row ends the session."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    def __repr__(self) -> str:
+        return f"<WebSession of {self.user_id} until {iso_utc(self.expires_at)}>"

@@ -1,10 +1,12 @@
-"""Per-app state: settings, the worker's verify cache, last-access recorder and metrics."""
+"""Per-app state: settings, the worker's verify cache, last-access recorder, metrics and
+password sign-in (its lockout counts and its cap on concurrent password checks)."""
 from __future__ import annotations
 
 import dataclasses
 
 from flask import current_app
 
+from .auth.signin import PasswordSignIn
 from .extensions import db
 from .ops.metrics import Metrics
 from .security.login_limiter import LoginLimiter
@@ -21,17 +23,20 @@ class Runtime:
     cache: VerifyCache
     recorder: LastAccessRecorder
     metrics: Metrics
-    login_limiter: LoginLimiter  # password sign-ins: web login, API Basic, /verify
+    signin: PasswordSignIn  # password sign-ins: web login, API Basic, /verify
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         return cls(settings, VerifyCache(settings.verify_cache_ttl),
                    LastAccessRecorder(settings.last_access_resolution), Metrics(),
-                   LoginLimiter(settings.login_max_failures, settings.login_lockout_seconds))
+                   PasswordSignIn(LoginLimiter(settings.login_max_failures,
+                                               settings.login_ip_max_failures,
+                                               settings.login_lockout_seconds),
+                                  settings.password_check_concurrency, settings.secret_key))
 
     def verifier(self) -> Verifier:
         return Verifier(db.session, self.settings, self.cache, self.recorder, self.metrics,
-                        self.login_limiter)
+                        self.signin)
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.settings)

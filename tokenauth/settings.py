@@ -22,8 +22,9 @@ class Settings:
     env: str = "development"
     instance_path: str = ""
     database_url: str = ""
-    secret_key: str = ""
-    token_pepper: str = ""
+    # Kept out of repr(), so printing or logging the settings never shows them.
+    secret_key: str = dataclasses.field(default="", repr=False)
+    token_pepper: str = dataclasses.field(default="", repr=False)
     token_prefix: str = "tka"
     allow_password_auth: bool = False
     trusted_proxies: tuple = ("127.0.0.0/8", "::1/128")
@@ -34,8 +35,9 @@ class Settings:
     verify_cache_ttl: float = 2.0
     session_lifetime_minutes: int = 720
     login_max_failures: int = 5
+    login_ip_max_failures: int = 20
     login_lockout_seconds: int = 60
-    login_failure_delay: float = 1.0
+    password_check_concurrency: int = 1
     log_level: str = "INFO"
 
     @property
@@ -139,11 +141,10 @@ def _validate(settings: Settings) -> None:
             raise SettingsError("TOKENAUTH_DEFAULT_TOKEN_DAYS must not exceed TOKENAUTH_MAX_TOKEN_DAYS")
     if settings.last_access_resolution < 0:
         raise SettingsError("TOKENAUTH_LAST_ACCESS_RESOLUTION must be >= 0")
-    if settings.login_max_failures < 1 or settings.login_lockout_seconds < 1:
-        raise SettingsError("TOKENAUTH_LOGIN_MAX_FAILURES and TOKENAUTH_LOGIN_LOCKOUT_SECONDS "
-                            "must be at least 1")
-    if not 0 <= settings.login_failure_delay <= 10:
-        raise SettingsError("TOKENAUTH_LOGIN_FAILURE_DELAY must be 0-10 seconds")
+    for name in ("login_max_failures", "login_ip_max_failures", "login_lockout_seconds",
+                 "password_check_concurrency"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"TOKENAUTH_{name.upper()} must be at least 1")
     if settings.session_lifetime_minutes < 1:
         raise SettingsError("TOKENAUTH_SESSION_LIFETIME_MINUTES must be at least 1")
     if settings.verify_cache_ttl < 0:

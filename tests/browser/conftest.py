@@ -35,11 +35,6 @@ def chromium():
 
 
 @pytest.fixture
-def config_overrides():
-    return {"login_failure_delay": 0}
-
-
-@pytest.fixture
 def server(app):
     with live_server(app) as url:
         yield url

@@ -1,8 +1,8 @@
-"""LoginLimiter: counting failures per (username, client IP), lockout, expiry, bursts."""
+"""LoginLimiter: failures (only failures) per (username, client IP) and per client IP,
+lockouts, their end, and the counter store behind them."""
 import pytest
 
-from tokenauth.security import login_limiter
-from tokenauth.security.login_limiter import LoginLimiter
+from tokenauth.security.login_limiter import LoginLimiter, MemoryCounterStore
 
 
 class Clock:
@@ -20,76 +20,110 @@ def clock():
 
 @pytest.fixture
 def limiter(clock):
-    return LoginLimiter(max_failures=3, lockout_seconds=60, clock=clock)
+    return LoginLimiter(max_failures=3, ip_max_failures=5, lockout_seconds=60,
+                        store=MemoryCounterStore(clock))
 
 
-KEY = LoginLimiter.key("Alice", "192.0.2.1")
+IP = "192.0.2.1"
 
 
-def fail(limiter, key=KEY):
-    assert limiter.begin(key) is None
-    return limiter.failed(key)
+def fail(limiter, username="alice", ip=IP):
+    assert limiter.locked_for(username, ip) is None
+    return limiter.failed(username, ip).lockout
 
 
-def test_keys_ignore_case_and_surrounding_spaces():
-    assert LoginLimiter.key(" ALICE ", "192.0.2.1") == LoginLimiter.key("alice", "192.0.2.1")
-    assert LoginLimiter.key("alice", "192.0.2.1") != LoginLimiter.key("alice", "192.0.2.2")
+def test_nothing_is_locked_before_any_failure(limiter):
+    assert limiter.locked_for("alice", IP) is None
 
 
-def test_the_last_allowed_failure_starts_the_lockout(limiter):
+def test_usernames_ignore_case_and_surrounding_spaces(limiter):
+    fail(limiter, " ALICE ")
+    fail(limiter, "Alice")
+    assert fail(limiter, "alice") == 60
+    assert limiter.locked_for("aLiCe", IP) == 60
+
+
+def test_the_failure_that_reaches_the_limit_starts_the_lockout(limiter):
     assert [fail(limiter) for _ in range(3)] == [None, None, 60]
-    assert limiter.begin(KEY) == 60
+    assert limiter.locked_for("alice", IP) == 60
 
 
 def test_lockout_counts_down_and_ends(limiter, clock):
     for _ in range(3):
         fail(limiter)
     clock.now += 45.5
-    assert limiter.begin(KEY) == 15
+    assert limiter.locked_for("alice", IP) == 15
     clock.now += 15
-    assert limiter.begin(KEY) is None
+    assert limiter.locked_for("alice", IP) is None
+    assert fail(limiter) is None  # counted from one again
 
 
-def test_failures_are_forgotten_after_a_quiet_lockout_period(limiter, clock):
+def test_failures_are_forgotten_a_window_after_the_first(limiter, clock):
     fail(limiter)
     fail(limiter)
     clock.now += 60
-    assert fail(limiter) is None  # counted from one again
-    assert limiter.failures(KEY) == 1
+    assert fail(limiter) is None
+    assert limiter.failed("alice", IP).failures == 2
 
 
-def test_success_forgets_the_failures(limiter):
+def test_success_forgets_the_pairs_failures_but_not_the_addresss(limiter):
     fail(limiter)
     fail(limiter)
-    assert limiter.begin(KEY) is None
-    limiter.succeeded(KEY)
-    assert limiter.failures(KEY) == 0
+    limiter.succeeded("alice", IP)
+    failure = limiter.failed("alice", IP)
+    assert (failure.failures, failure.address_failures, failure.lockout) == (1, 3, None)
 
 
-def test_other_keys_are_not_affected(limiter):
+def test_attempts_in_flight_count_for_nothing(limiter):
+    """Only failures lock out: many checks may start at once after two typos."""
+    fail(limiter)
+    fail(limiter)
+    assert [limiter.locked_for("alice", IP) for _ in range(10)] == [None] * 10
+
+
+def test_the_pair_lock_spares_other_users_and_other_addresses(limiter):
     for _ in range(3):
         fail(limiter)
-    assert limiter.begin(LoginLimiter.key("alice", "192.0.2.99")) is None
-    assert limiter.begin(LoginLimiter.key("bob", "192.0.2.1")) is None
+    assert limiter.locked_for("alice", "192.0.2.99") is None
+    assert limiter.locked_for("bob", IP) is None
 
 
-def test_a_burst_of_parallel_attempts_cannot_exceed_the_allowance(limiter):
-    assert [limiter.begin(KEY) for _ in range(4)] == [None, None, None, 60]
+def test_many_usernames_from_one_address_lock_the_address(limiter):
+    lockouts = [fail(limiter, f"made-up-{number}") for number in range(5)]
+    assert lockouts == [None, None, None, None, 60]
+    assert limiter.locked_for("alice", IP) == 60  # whoever it is
+    assert limiter.locked_for("alice", "192.0.2.2") is None
 
 
-def test_an_abandoned_attempt_is_not_a_failure(limiter):
+def test_a_missing_client_address_is_still_counted(limiter):
     for _ in range(3):
-        assert limiter.begin(KEY) is None
-        limiter.abandoned(KEY)
-    assert limiter.failures(KEY) == 0 and limiter.begin(KEY) is None
+        fail(limiter, ip=None)
+    assert limiter.locked_for("alice", None) == 60
 
 
-def test_memory_stays_bounded(monkeypatch, clock):
-    monkeypatch.setattr(login_limiter, "MAX_ENTRIES", 10)
-    limiter = LoginLimiter(3, 60, clock=clock)
+@pytest.mark.parametrize("username", ["x", "", "a b c", "192.0.2.1"])
+def test_address_and_pair_counts_never_mix(limiter, username):
+    assert limiter.failed(username, IP).address_failures == 1
+    assert limiter.failed("other", IP).failures == 1
+
+
+def test_memory_stays_bounded(clock):
+    store = MemoryCounterStore(clock, max_keys=10)
+    limiter = LoginLimiter(3, 1000, 60, store=store)
     for number in range(50):
-        key = LoginLimiter.key(f"user{number}", "192.0.2.1")
-        limiter.begin(key)
-        limiter.failed(key)
-        clock.now += 1
-    assert len(limiter._entries) <= 10
+        limiter.failed(f"user{number}", IP)
+        clock.now += 0.1
+    assert len(store) <= 10
+
+
+def test_store_counts_expire_a_window_after_their_first_hit(clock):
+    store = MemoryCounterStore(clock)
+    assert store.add("k", 10) == (1, 10)
+    clock.now += 4
+    assert store.add("k", 10) == (2, 6)
+    assert store.get("k") == (2, 6)
+    clock.now += 6
+    assert store.get("k") == (0, 0)
+    store.add("k", 10)
+    store.clear("k")
+    assert store.get("k") == (0, 0)

@@ -7,12 +7,6 @@ from ..helpers import PASSWORD
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
-@pytest.fixture
-def config_overrides():
-    # No deliberate pause after a failed login: tests count failures, not seconds.
-    return {"login_failure_delay": 0}
-
-
 def csrf_token(html: str) -> str:
     """The CSRF token a page carries (meta tag; the forms carry the same value)."""
     match = CSRF_META.search(html)

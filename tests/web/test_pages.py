@@ -95,8 +95,7 @@ def test_add_token_dialog_offers_presets_custom_and_no_expiration(as_alice):
 
 def test_no_expiration_is_not_offered_when_a_maximum_is_set(make_app, make_user):
     make_user("alice")
-    browser = Browser(make_app(login_failure_delay=0, max_token_days=45,
-                               default_token_days=45).test_client())
+    browser = Browser(make_app(max_token_days=45, default_token_days=45).test_client())
     browser.login("alice")
     page = browser.get("/tokens").text
     options = re.findall(r'<option value="(\w+)"', page)

@@ -1,119 +1,48 @@
 """Who is calling the management API (SPEC 4), and the decorators that require it.
 
-Order: the ``Authorization`` header (Basic username:password; a token only where a view
-allows it), then the external-user header from a trusted proxy, then the web session, for
-which unsafe methods must carry the CSRF token. The web pages share ``browser_user`` (the
-last two) and the session helpers ``start_session`` / ``end_session``.
+The ``Authorization`` header first: Basic username:password through the shared password
+sign-in (``auth.signin``), or a token where a view allows it. Without one, the browser's
+identity (``auth.browser_user``: the trusted proxy's header, else the web session).
 """
 from __future__ import annotations
 
 import functools
-import time
 
-from flask import current_app, g, request, session
+from flask import current_app, g, request
 from flask_smorest import abort
-from flask_wtf.csrf import CSRFError
 
+from ..auth.browser import browser_user
 from ..errors import AuthenticationFailed, VerifyDenied
-from ..extensions import csrf, db
-from ..proxy import TRUSTED_ENVIRON_KEY
+from ..extensions import db
 from ..runtime import current_runtime
 from ..services import users
 from ..verify.credentials import read_credentials
 
-SESSION_USER_KEY = "user_id"
-SESSION_LOGIN_AT_KEY = "login_at"  # epoch seconds; the session ends a fixed time after login
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="tokenauth"'}
 
 
 def _from_authorization(header: str, allow_token: bool):
-    """The user (and token id) that the Authorization header proves."""
+    """The user (and token id) that the Authorization header proves.
+
+    Raises AuthenticationFailed, and LockedOut / SignInBusy (429) from the password sign-in.
+    """
     try:
         credentials = read_credentials(header, allow_password=True)
     except VerifyDenied:
         raise AuthenticationFailed("malformed Authorization header") from None
+    runtime = current_runtime()
     if not credentials.is_token:
-        return users.authenticate_throttled(
-            db.session, current_runtime().login_limiter, credentials.username,
-            credentials.secret, request.remote_addr), None
+        user = runtime.signin.sign_in(db.session, credentials.username, credentials.secret,
+                                      request.remote_addr, via="api")
+        return user, None
     if not allow_token:
         raise AuthenticationFailed(
             "API tokens cannot manage tokens; use your password or the web session")
     try:
-        identity = current_runtime().verifier().verify(credentials, request.remote_addr)
+        identity = runtime.verifier().verify(credentials, request.remote_addr)
     except VerifyDenied as denial:
         raise AuthenticationFailed(f"token refused: {denial.reason}") from None
     return users.get_user(db.session, identity.user_id), identity.token_id
-
-
-def _from_external_header():
-    header = current_runtime().settings.external_user_header
-    if not header or not request.environ.get(TRUSTED_ENVIRON_KEY):
-        return None
-    username = request.headers.get(header)
-    if username is None:
-        return None
-    user = users.external_user(db.session, username.strip())
-    if request.cookies:
-        # A browser: the proxy may have signed it in by a cookie that a cross-site form
-        # also carries. Scripts without cookies need no CSRF token.
-        _require_csrf()
-    return user
-
-
-def _require_csrf() -> None:
-    """For unsafe methods, abort 400 unless the request carries the session's CSRF token."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    try:
-        csrf.protect()  # cookies ride along cross-site; the CSRF token does not
-    except CSRFError as refused:  # flask-smorest's JSON error would drop the reason
-        abort(400, message=f"{refused.description} Cookie-authenticated requests must "
-                           "send the page's CSRF token in the X-CSRFToken header.")
-
-
-def start_session(user) -> None:
-    """Sign ``user`` in to the web session: a fresh session (nothing carried over from before
-    the login, so no fixation), stamped with the login time."""
-    session.clear()
-    session.permanent = True  # the cookie expires with the session lifetime too
-    session[SESSION_USER_KEY] = user.id
-    session[SESSION_LOGIN_AT_KEY] = int(time.time())
-
-
-def end_session() -> None:
-    session.clear()
-
-
-def session_expired() -> bool:
-    """True when the session holds a user whose login is older than the session lifetime
-    (or has no login time). The signed cookie alone would be renewed on every request."""
-    if not session.get(SESSION_USER_KEY):
-        return False
-    login_at = session.get(SESSION_LOGIN_AT_KEY)
-    lifetime = current_runtime().settings.session_lifetime_minutes * 60
-    return not isinstance(login_at, (int, float)) or time.time() - login_at >= lifetime
-
-
-def _from_session():
-    user_id = session.get(SESSION_USER_KEY)
-    if not user_id:
-        return None
-    if session_expired():
-        session.clear()
-        return None
-    user = db.session.get(users.User, user_id)
-    if user is None or not user.active:
-        session.clear()
-        return None
-    _require_csrf()
-    return user
-
-
-def browser_user():
-    """The caller of a web page: the external-user header from a trusted proxy, else the web
-    session. Returns None when neither; raises AuthenticationFailed when the proxy's user is
-    refused (invalid name, disabled, or an internal user's name)."""
-    return _from_external_header() or _from_session()
 
 
 def authenticate(allow_token: bool = False):
@@ -124,13 +53,12 @@ def authenticate(allow_token: bool = False):
         if header:
             user, token_id = _from_authorization(header, allow_token)
         else:
-            user = browser_user()
+            user = browser_user(db.session, current_runtime().settings)
     except AuthenticationFailed as failure:
         current_app.logger.info("api authentication refused: %s", failure)
-        abort(401, message=str(failure), headers={"WWW-Authenticate": 'Basic realm="tokenauth"'})
+        abort(401, message=str(failure), headers=CHALLENGE)
     if user is None:
-        abort(401, message="authentication required",
-              headers={"WWW-Authenticate": 'Basic realm="tokenauth"'})
+        abort(401, message="authentication required", headers=CHALLENGE)
     g.user, g.token_id = user, token_id
     return user
 

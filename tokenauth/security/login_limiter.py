@@ -1,8 +1,20 @@
-"""Counting failed sign-ins per (username, client IP) and locking that pair out for a while.
+"""Counting failed sign-ins and locking out whoever makes too many.
 
-In-process and per worker: with gunicorn's N workers an attacker gets at most N times the
-allowance before every worker has locked the pair. Keying on the pair (not the username
-alone) means a stranger cannot lock a user out from elsewhere. Nothing here knows Flask.
+Two limits, both over failures only (an attempt still being checked counts for nothing, so
+correct passwords in parallel are never refused for it):
+
+- per (username, client IP): ``max_failures``. Keyed on the pair, so a stranger cannot
+  lock a user out from another address;
+- per client IP: ``ip_max_failures`` whatever the usernames, so made-up usernames cannot
+  dodge the first limit.
+
+Failures are counted in a window of ``lockout_seconds`` from the first one; reaching a
+limit locks that key for ``lockout_seconds``. A lock is the only thing that refuses an
+attempt, and the only thing that yields a Retry-After.
+
+The counts live in a :class:`CounterStore`: this worker's memory today. A store shared by
+the workers of a server (or by replicas, in Redis) can replace it without touching the
+rules here. Nothing here knows Flask.
 """
 from __future__ import annotations
 
@@ -10,98 +22,128 @@ import dataclasses
 import math
 import threading
 import time
+from typing import NamedTuple, Protocol
 
-MAX_ENTRIES = 10_000  # bounds memory under a flood of made-up usernames
+MAX_KEYS = 20_000  # bounds memory under a flood of made-up usernames
 
 
-@dataclasses.dataclass
-class _Entry:
-    failures: int = 0
-    in_flight: int = 0
-    last_failure: float = 0.0
-    locked_until: float = 0.0
+class Count(NamedTuple):
+    hits: int
+    seconds_left: float  # until the count is forgotten
+
+
+class CounterStore(Protocol):
+    """Counters that expire a fixed time after their first hit (Redis: INCR + EXPIRE NX)."""
+
+    def add(self, key: str, window: float) -> Count:
+        """Count one more hit on ``key``; a new count is forgotten ``window`` seconds later."""
+
+    def get(self, key: str) -> Count:
+        """``key``'s live count; ``Count(0, 0)`` when there is none."""
+
+    def clear(self, key: str) -> None:
+        """Forget ``key``'s count."""
+
+
+class MemoryCounterStore:
+    """A :class:`CounterStore` in this process's memory, safe across threads."""
+
+    def __init__(self, clock=time.monotonic, max_keys: int | None = None):
+        self.clock = clock
+        self.max_keys = max_keys or MAX_KEYS
+        self._counts: dict[str, list] = {}  # key -> [hits, expires_at]
+        self._lock = threading.Lock()
+
+    def add(self, key: str, window: float) -> Count:
+        with self._lock:
+            now = self.clock()
+            entry = self._live(key, now)
+            if entry is None:
+                if len(self._counts) >= self.max_keys:
+                    self._prune(now)
+                entry = self._counts[key] = [0, now + window]
+            entry[0] += 1
+            return Count(entry[0], entry[1] - now)
+
+    def get(self, key: str) -> Count:
+        with self._lock:
+            now = self.clock()
+            entry = self._live(key, now)
+            return Count(entry[0], entry[1] - now) if entry else Count(0, 0.0)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._counts.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def _live(self, key: str, now: float):
+        entry = self._counts.get(key)
+        if entry is not None and entry[1] <= now:
+            del self._counts[key]
+            return None
+        return entry
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, (_, expires) in self._counts.items() if expires <= now]:
+            del self._counts[key]
+        if len(self._counts) >= self.max_keys:  # still full: forget the counts ending soonest
+            soonest = sorted(self._counts, key=lambda k: self._counts[k][1])
+            for key in soonest[: len(soonest) // 2]:
+                del self._counts[key]
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """A counted failure: the counts in their windows, and the lockout it started (seconds)."""
+
+    failures: int
+    address_failures: int
+    lockout: int | None
 
 
 class LoginLimiter:
-    """``max_failures`` failed sign-ins of one (username, IP) lock it for ``lockout_seconds``.
+    """Failed sign-ins per (username, client IP) and per client IP, and their lockouts.
 
-    Failures are forgotten after ``lockout_seconds`` without a new one, and on success.
-    Use: ``retry = begin(key)``; if ``retry`` is None check the password and call
-    ``succeeded(key)`` or ``failed(key)``. Attempts in flight count against the allowance, so
-    a burst of parallel requests cannot try more passwords than the limit.
+    Use: ``locked_for(username, ip)``; when None, check the password, then ``succeeded`` or
+    ``failed``.
     """
 
-    def __init__(self, max_failures: int, lockout_seconds: int, clock=time.monotonic):
+    def __init__(self, max_failures: int, ip_max_failures: int, lockout_seconds: int,
+                 store: CounterStore | None = None):
         self.max_failures = max_failures
+        self.ip_max_failures = ip_max_failures
         self.lockout_seconds = lockout_seconds
-        self.clock = clock
-        self._entries: dict[tuple, _Entry] = {}
-        self._lock = threading.Lock()
+        self.store = store if store is not None else MemoryCounterStore()
 
     @staticmethod
-    def key(username: str, client_ip: str | None) -> tuple:
-        return (username.strip().lower()[:150], client_ip or "")
+    def _keys(username: str, client_ip: str | None) -> tuple[str, str]:
+        """The pair's key and the address's key (an IP holds no space, so they never mix)."""
+        address = client_ip or "-"
+        return f"{address} {username.strip().lower()[:150]}", address
 
-    def begin(self, key: tuple) -> int | None:
-        """Start an attempt. Returns None when it may proceed, else the seconds to wait."""
-        with self._lock:
-            now = self.clock()
-            entry = self._current(key, now)
-            if entry.locked_until > now:
-                return max(1, math.ceil(entry.locked_until - now))
-            if entry.failures + entry.in_flight >= self.max_failures:
-                return self.lockout_seconds
-            entry.in_flight += 1
-            return None
+    def locked_for(self, username: str, client_ip: str | None) -> int | None:
+        """Seconds left while the pair or the address is locked out, else None."""
+        left = max(self.store.get("lock:" + key).seconds_left
+                   for key in self._keys(username, client_ip))
+        return max(1, math.ceil(left)) if left > 0 else None
 
-    def failed(self, key: tuple) -> int | None:
-        """Count a failure. Returns the lockout in seconds when this one started it."""
-        with self._lock:
-            now = self.clock()
-            entry = self._current(key, now)
-            entry.in_flight = max(0, entry.in_flight - 1)
-            entry.failures += 1
-            entry.last_failure = now
-            if entry.failures >= self.max_failures:
-                entry.failures = 0
-                entry.locked_until = now + self.lockout_seconds
-                return self.lockout_seconds
-            return None
+    def failed(self, username: str, client_ip: str | None) -> Failure:
+        """Count a failure of the pair and of the address; lock whichever reached its limit."""
+        pair, address = self._keys(username, client_ip)
+        window = self.lockout_seconds
+        pair_count = self.store.add("fail:" + pair, window).hits
+        address_count = self.store.add("fail:" + address, window).hits
+        locked = [key for key, count, limit in ((pair, pair_count, self.max_failures),
+                                                (address, address_count, self.ip_max_failures))
+                  if count >= limit]
+        for key in locked:
+            self.store.clear("fail:" + key)  # a fresh count once the lock ends
+            self.store.add("lock:" + key, window)
+        return Failure(pair_count, address_count, window if locked else None)
 
-    def succeeded(self, key: tuple) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-
-    def abandoned(self, key: tuple) -> None:
-        """The attempt ended without an answer (e.g. the database failed): not a failure."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                entry.in_flight = max(0, entry.in_flight - 1)
-
-    def failures(self, key: tuple) -> int:
-        with self._lock:
-            entry = self._entries.get(key)
-            return entry.failures if entry else 0
-
-    def _current(self, key: tuple, now: float) -> _Entry:
-        entry = self._entries.get(key)
-        if entry is not None and self._stale(entry, now):
-            entry.failures, entry.locked_until = 0, 0.0
-        if entry is None:
-            if len(self._entries) >= MAX_ENTRIES:
-                self._prune(now)
-            entry = self._entries[key] = _Entry()
-        return entry
-
-    def _stale(self, entry: _Entry, now: float) -> bool:
-        return (entry.locked_until <= now
-                and now - entry.last_failure >= self.lockout_seconds)
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, e in self._entries.items() if self._stale(e, now) and not e.in_flight]:
-            del self._entries[key]
-        if len(self._entries) >= MAX_ENTRIES:  # still full: forget the oldest failures
-            oldest = sorted(self._entries, key=lambda k: self._entries[k].last_failure)
-            for key in oldest[: len(oldest) // 2]:
-                del self._entries[key]
+    def succeeded(self, username: str, client_ip: str | None) -> None:
+        """Forget the pair's failures. The address's stay: one good account must not let its
+        holder wipe out the count of guesses at others."""
+        self.store.clear("fail:" + self._keys(username, client_ip)[0])

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import AuthenticationFailed, Conflict, InvalidInput, LockedOut, NotFound, UserDisabled
-from ..models import User
+from ..errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from ..models import User, WebSession
 from ..security import passwords
-from ..security.login_limiter import LoginLimiter
 from ..security.tokens import looks_like_token
 
 # ASCII only: the username travels to the product in the X-Auth-User header.
@@ -83,7 +82,11 @@ def list_users(session: Session) -> list[User]:
 
 def update_user(session: Session, user: User, *, active: bool | None = None,
                 is_admin: bool | None = None, password: str | None = None) -> User:
-    """Change ``active``, ``is_admin`` or the password. Raises InvalidInput."""
+    """Change ``active``, ``is_admin`` or the password. Raises InvalidInput.
+
+    A password change or disabling the user ends all of their browser sessions (SPEC 5), in
+    the caller's transaction.
+    """
     if active is not None:
         user.active = active
     if is_admin is not None:
@@ -94,47 +97,9 @@ def update_user(session: Session, user: User, *, active: bool | None = None,
                                {"password": ["External users sign in elsewhere."]})
         check_password_rules(password)
         user.password_hash = passwords.hash_password(password)
+    if password is not None or active is False:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     session.flush()
-    return user
-
-
-def authenticate_password(session: Session, username: str, password: str) -> User:
-    """The active internal user whose password this is.
-
-    Raises AuthenticationFailed, or its subclass UserDisabled when the password is right
-    but the user is disabled.
-    """
-    user = find_user(session, username) if valid_username(username) else None
-    ok = passwords.verify_password(password, user.password_hash if user else None)
-    if not ok or user is None:
-        raise AuthenticationFailed("invalid username or password")
-    if not user.active:
-        raise UserDisabled("user is disabled")
-    return user
-
-
-def authenticate_throttled(session: Session, limiter: LoginLimiter, username: str,
-                           password: str, client_ip: str | None) -> User:
-    """:func:`authenticate_password`, counted per (username, client IP) by ``limiter``.
-
-    Raises LockedOut while that pair is locked out (before any password check), else what
-    authenticate_password raises; a failure carries ``lockout`` (seconds, when this failure
-    started one, else None) and ``failures`` (the count so far).
-    """
-    key = limiter.key(username, client_ip)
-    retry_after = limiter.begin(key)
-    if retry_after is not None:
-        raise LockedOut(retry_after)
-    try:
-        user = authenticate_password(session, username, password)
-    except AuthenticationFailed as failure:
-        failure.lockout = limiter.failed(key)
-        failure.failures = limiter.max_failures if failure.lockout else limiter.failures(key)
-        raise
-    except BaseException:  # e.g. the database failed: no answer, so not a failure
-        limiter.abandoned(key)
-        raise
-    limiter.succeeded(key)
     return user
 
 

@@ -5,13 +5,12 @@ import dataclasses
 import hmac
 import ipaddress
 
-from ..errors import AuthenticationFailed, LockedOut, UserDisabled, VerifyDenied
+from ..auth.signin import PasswordSignIn
+from ..errors import AuthenticationFailed, LockedOut, SignInBusy, VerifyDenied
 from ..models import token_status, utcnow
 from ..ops.metrics import Metrics
-from ..security.login_limiter import LoginLimiter
 from ..security.tokens import MalformedToken, parse, token_hash
 from ..services.tokens import TokenService
-from ..services.users import authenticate_throttled
 from .cache import VerifyCache
 from .credentials import Credentials
 from .last_access import LastAccessRecorder
@@ -30,13 +29,13 @@ class Identity:
 
 class Verifier:
     def __init__(self, session, settings, cache: VerifyCache, recorder: LastAccessRecorder,
-                 metrics: Metrics, login_limiter: LoginLimiter):
+                 metrics: Metrics, signin: PasswordSignIn):
         self.session = session
         self.settings = settings
         self.cache = cache
         self.recorder = recorder
         self.metrics = metrics
-        self.login_limiter = login_limiter
+        self.signin = signin
 
     def verify(self, credentials: Credentials, client_ip: str | None) -> Identity:
         """The caller's identity. Raises VerifyDenied with the SPEC 3 reason."""
@@ -92,13 +91,13 @@ class Verifier:
 
     def _verify_password(self, credentials: Credentials, client_ip: str | None) -> Identity:
         try:
-            user = authenticate_throttled(self.session, self.login_limiter, credentials.username,
-                                          credentials.secret, client_ip)
+            user = self.signin.sign_in(self.session, credentials.username, credentials.secret,
+                                       client_ip, via="verify")
         except LockedOut as locked:
             raise VerifyDenied("rate_limited", retry_after=locked.retry_after) from None
-        except UserDisabled:
-            raise VerifyDenied("user_disabled") from None
-        except AuthenticationFailed:
+        except SignInBusy:  # nothing is locked: no Retry-After
+            raise VerifyDenied("rate_limited") from None
+        except AuthenticationFailed:  # a disabled user's right password too
             raise VerifyDenied("invalid") from None
         return Identity(user.username, user.id, user.source)
 

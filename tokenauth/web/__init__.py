@@ -36,8 +36,9 @@ def init_app(app) -> None:
 
     @app.context_processor
     def page_context():
+        # Only what the templates use: never the settings object, which holds the secrets.
         return {"static_version": static_version,
-                "settings": current_runtime().settings}
+                "external_signin": bool(current_runtime().settings.external_user_header)}
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

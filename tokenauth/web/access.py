@@ -6,8 +6,16 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, request, url_for
 
-from ..api.auth import browser_user, session_expired
+from ..auth import sessions
+from ..auth.browser import browser_user
 from ..errors import AuthenticationFailed
+from ..extensions import db
+from ..runtime import current_runtime
+
+ENDED_MESSAGES = {
+    "expired": "Your session has expired. Please sign in again.",
+    "ended": "Your session has ended. Please sign in again.",
+}
 
 
 def page_login_required(view=None, *, admin: bool = False):
@@ -16,14 +24,14 @@ def page_login_required(view=None, *, admin: bool = False):
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            expired = session_expired()
             try:
-                user = browser_user()
+                user = browser_user(db.session, current_runtime().settings)
             except AuthenticationFailed as refused:
                 abort(403, description=f"Your sign-in through the proxy was refused: {refused}.")
             if user is None:
-                if expired:
-                    flash("Your session has expired. Please sign in again.", "info")
+                ended = sessions.ended_reason()
+                if ended:
+                    flash(ENDED_MESSAGES[ended], "info")
                 return redirect(url_for("session.login", next=local_target()))
             g.user = user
             if admin and not user.is_admin:
