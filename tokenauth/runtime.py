@@ -1,4 +1,6 @@
-"""Per-app state: settings, the worker's verify cache, last-access recorder and metrics."""
+"""Per-app state, built once in ``create_app``: settings, the /verify machinery (cache,
+store, last-access recorder, verifier), metrics and the sign-in limiter. Building is all it
+does; the blueprints and the /verify endpoint get what they need through ``init_app``."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,31 +9,42 @@ from flask import current_app
 
 from .extensions import db
 from .ops.metrics import Metrics
+from .proxy import TrustedProxies
 from .security.login_limiter import LoginLimiter
 from .services.tokens import TokenService
 from .settings import Settings
 from .verify.cache import VerifyCache
 from .verify.last_access import LastAccessRecorder
+from .verify.password_signin import PasswordSignIn
+from .verify.store import TokenStore
 from .verify.verifier import Verifier
 
 
 @dataclasses.dataclass
 class Runtime:
     settings: Settings
-    cache: VerifyCache
-    recorder: LastAccessRecorder
+    proxies: TrustedProxies
     metrics: Metrics
     login_limiter: LoginLimiter  # password sign-ins: web login, API Basic, /verify
+    cache: VerifyCache
+    store: TokenStore
+    recorder: LastAccessRecorder
+    verifier: Verifier
 
     @classmethod
-    def build(cls, settings: Settings) -> Runtime:
-        return cls(settings, VerifyCache(settings.verify_cache_ttl),
-                   LastAccessRecorder(settings.last_access_resolution), Metrics(),
-                   LoginLimiter(settings.login_max_failures, settings.login_lockout_seconds))
-
-    def verifier(self) -> Verifier:
-        return Verifier(db.session, self.settings, self.cache, self.recorder, self.metrics,
-                        self.login_limiter)
+    def build(cls, app, settings: Settings) -> Runtime:
+        """Everything per app; ``app`` must have its database bound."""
+        with app.app_context():
+            engine = db.engine
+        metrics = Metrics()
+        limiter = LoginLimiter(settings.login_max_failures, settings.login_lockout_seconds)
+        cache = VerifyCache(settings.verify_cache_ttl, settings.verify_cache_size)
+        store = TokenStore(engine)
+        recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics)
+        verifier = Verifier(settings.token_pepper, cache, store, recorder, metrics,
+                            PasswordSignIn(app, limiter))
+        return cls(settings, TrustedProxies(settings.trusted_networks), metrics, limiter,
+                   cache, store, recorder, verifier)
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.settings)
@@ -44,7 +57,11 @@ class Runtime:
 
     def flush_last_access(self) -> int:
         """Write pending last-access times; called on graceful shutdown."""
-        return self.verifier().flush_pending()
+        return self.recorder.flush()
+
+    def close(self) -> None:
+        """Release the /verify connections (worker exit, tests)."""
+        self.store.close()
 
 
 def current_runtime() -> Runtime:

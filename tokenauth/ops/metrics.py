@@ -31,13 +31,27 @@ class Metrics:
         self.cache_total = Counter(
             "tokenauth_verify_cache", "Verify cache lookups by result (hit or miss).",
             ["result"], registry=target)
+        self.last_access_writes = Counter(
+            "tokenauth_last_access_writes", "Last-access writes that changed a token row.",
+            registry=target)
+        # Label lookups cost more than the increments; /verify uses these bound children.
+        self._outcomes: dict = {}
+        self._cache_results = {True: self.cache_total.labels(result="hit"),
+                               False: self.cache_total.labels(result="miss")}
 
     def verify_answered(self, outcome: str, seconds: float) -> None:
-        self.verify_total.labels(outcome=outcome).inc()
+        counter = self._outcomes.get(outcome)
+        if counter is None:
+            counter = self._outcomes[outcome] = self.verify_total.labels(outcome=outcome)
+        counter.inc()
         self.verify_seconds.observe(seconds)
 
     def cache_lookup(self, hit: bool) -> None:
-        self.cache_total.labels(result="hit" if hit else "miss").inc()
+        self._cache_results[hit].inc()
+
+    def last_access_written(self, written: bool) -> None:
+        if written:
+            self.last_access_writes.inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text format of every worker's values."""
