@@ -60,7 +60,8 @@ class Runtime:
         return self.recorder.flush()
 
     def close(self) -> None:
-        """Release the /verify connections (worker exit, tests)."""
+        """Publish the last metrics and release the /verify connections (worker exit, tests)."""
+        self.metrics.close()
         self.store.close()
 
 

@@ -14,6 +14,7 @@ import threading
 from datetime import datetime, timedelta
 
 log = logging.getLogger(__name__)
+MAX_KNOWN = 10_000  # remembered stored uses; older ones are forgotten (their next use is due)
 
 
 class LastAccessRecorder:
@@ -39,6 +40,8 @@ class LastAccessRecorder:
             return
         self.metrics.last_access_written(written)
         with self._lock:
+            if len(self._stored) >= MAX_KNOWN:
+                self._forget_before(at - self.resolution)
             self._stored[snapshot.token_id] = (at, origin)
             pending = self._pending.get(snapshot.token_id)
             if pending and pending[0] <= at:
@@ -54,6 +57,11 @@ class LastAccessRecorder:
                 return True
             self._pending[snapshot.token_id] = (at, origin)
             return False
+
+    def _forget_before(self, cutoff: datetime) -> None:
+        self._stored = {key: use for key, use in self._stored.items() if use[0] > cutoff}
+        if len(self._stored) >= MAX_KNOWN:  # all recent: forgetting costs an early write
+            self._stored.clear()
 
     def flush(self) -> int:
         """Write every pending use (graceful shutdown). Returns how many were written.

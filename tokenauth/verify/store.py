@@ -183,6 +183,6 @@ def _aware(value):
 
 
 def _json(value):
-    if value is None:
+    if value is None or value == "[]":  # most tokens: no scopes, no origins
         return ()
     return json.loads(value) if isinstance(value, str) else value
