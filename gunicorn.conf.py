@@ -46,8 +46,9 @@ def worker_exit(server, worker):
     if app is None or not hasattr(app, "extensions"):
         return
     try:
-        with app.app_context():
-            written = app.extensions["tokenauth"].flush_last_access()
+        runtime = app.extensions["tokenauth"]
+        written = runtime.flush_last_access()
+        runtime.close()
         server.log.info("flushed %d pending last-access writes", written)
     except Exception as error:  # the database may be gone; never block the shutdown
         server.log.warning("could not flush last-access writes: %s", error.__class__.__name__)

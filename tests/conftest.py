@@ -135,9 +135,10 @@ def make_app(database_url, tmp_path):
             db.session.execute(delete(User))
             db.session.commit()
             db.session.remove()
-        for app in apps:
-            with app.app_context():
-                db.engine.dispose()
+    for app in apps:
+        app.extensions["tokenauth"].close()
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

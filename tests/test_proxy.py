@@ -36,3 +36,30 @@ def test_trusted_proxies_setting_is_honoured(make_app, token):
     client = make_app(trusted_proxies=("192.0.2.0/24",)).test_client()
     assert origin_after_use(client, token, {"X-Real-IP": "203.0.113.5"}, "192.0.2.10") == "203.0.113.5"
     assert origin_after_use(client, token, {"X-Real-IP": "203.0.113.6"}, "127.0.0.1") == "127.0.0.1"
+
+
+@pytest.mark.parametrize("forwarded, expected", [
+    ("fe80::1%eth0", "fe80::1"),
+    ("fe80::abcd:1%" + "z" * 40, "fe80::abcd:1"),  # longer than the column without the zone
+    ("::ffff:203.0.113.5", "203.0.113.5"),
+    ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"),
+])
+def test_client_addresses_are_stored_normalised(client, token, forwarded, expected):
+    assert origin_after_use(client, token, {"X-Real-IP": forwarded}, "127.0.0.1") == expected
+
+
+def test_an_untrusted_peer_with_a_zone_id_is_normalised(client, token):
+    assert origin_after_use(client, token, {}, "fe80::7%" + "q" * 40) == "fe80::7"
+
+
+@pytest.mark.parametrize("prefix", ["//evil.example", "/\\evil.example", "/..", "/a/../b",
+                                    "http://evil.example", "/with space", "auth", "/a//b"])
+def test_a_prefix_that_is_not_a_plain_path_is_ignored(client, prefix):
+    response = client.get("/", headers={"X-Forwarded-Prefix": prefix})
+    assert response.status_code == 302
+    assert response.location == "/tokens"
+
+
+def test_a_plain_prefix_is_applied(client):
+    response = client.get("/", headers={"X-Forwarded-Prefix": "/tools/auth"})
+    assert response.location == "/tools/auth/tokens"

@@ -5,13 +5,11 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import api, database, http_errors, logs, web
+from . import api, database, http_errors, logs, ops, verify, web
 from .extensions import csrf
-from .ops import health
 from .proxy import TrustedProxyMiddleware
 from .runtime import Runtime
 from .settings import Settings, load_settings
-from .verify import views as verify_views
 
 __all__ = ["create_app"]
 
@@ -23,21 +21,20 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings.instance_path)
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(flask_config(settings))
-    app.extensions["tokenauth"] = Runtime.build(settings)
 
-    logs.init_app(app)
+    logs.init_app(app, settings)
     database.init_app(app)
+    runtime = app.extensions["tokenauth"] = Runtime.build(app, settings)
     csrf.init_app(app)
     http_errors.init_app(app)
     api.init_app(app)
-    app.register_blueprint(verify_views.bp)
-    app.register_blueprint(health.bp)
-    for blueprint in (verify_views.bp, health.bp, *api.blueprints()):
+    for blueprint in (ops.init_app(app, runtime), *api.blueprints()):
         csrf.exempt(blueprint)  # the API checks CSRF itself, for cookie sessions only
     web.init_app(app)  # the pages keep CSRFProtect's check on every unsafe request
 
-    app.wsgi_app = TrustedProxyMiddleware(app.wsgi_app, settings.trusted_networks,
+    app.wsgi_app = TrustedProxyMiddleware(app.wsgi_app, runtime.proxies,
                                           settings.external_user_header)
+    verify.init_app(app, runtime)  # outermost: /verify skips everything above
     return app
 
 

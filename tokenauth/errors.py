@@ -54,6 +54,10 @@ class Forbidden(TokenAuthError):
     status = 403
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached (or answered with an error) on the /verify path."""
+
+
 class VerifyDenied(Exception):
     """/verify refuses: ``reason`` is the ``X-Auth-Error`` value, ``status`` 401 or 403."""
 

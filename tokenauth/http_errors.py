@@ -6,7 +6,7 @@ from http import HTTPStatus
 from flask import jsonify
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from .errors import TokenAuthError
+from .errors import DatabaseUnavailable, TokenAuthError
 from .extensions import db
 
 
@@ -39,8 +39,9 @@ def init_app(app) -> None:
         _rollback()
         return error_body(409, "conflicts with existing data")
 
+    @app.errorhandler(DatabaseUnavailable)
     @app.errorhandler(SQLAlchemyError)
-    def database_error(error: SQLAlchemyError):
+    def database_error(error: Exception):
         # Fail closed and say so; the details go to the log, not to the client.
         _rollback()
         app.logger.error("database unavailable: %s", error.__class__.__name__)

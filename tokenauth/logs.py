@@ -31,10 +31,12 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def init_app(app) -> None:
-    app.logger.setLevel(app.extensions["tokenauth"].settings.log_level)
+def init_app(app, settings) -> None:
+    app.logger.setLevel(settings.log_level)
+    verify_log = logging.getLogger("tokenauth.verify")  # answered below Flask
+    verify_log.setLevel(settings.log_level)
     secret_filter = RedactingFilter()
-    for logger in (app.logger, logging.getLogger("werkzeug"), logging.getLogger("gunicorn.error"),
-                   logging.getLogger("gunicorn.access")):
+    for logger in (app.logger, verify_log, logging.getLogger("werkzeug"),
+                   logging.getLogger("gunicorn.error"), logging.getLogger("gunicorn.access")):
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(secret_filter)

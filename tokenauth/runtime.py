@@ -1,5 +1,7 @@
-"""Per-app state: settings, the worker's verify cache, last-access recorder, metrics and
-password sign-in (its lockout counts and its cap on concurrent password checks)."""
+"""Per-app state, built once in ``create_app``: settings, the /verify machinery (cache,
+store, last-access recorder, verifier), metrics and the password sign-in (its lockout
+counts and its cap on concurrent password checks). Building is all it
+does; the blueprints and the /verify endpoint get what they need through ``init_app``."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,34 +11,45 @@ from flask import current_app
 from .auth.signin import PasswordSignIn
 from .extensions import db
 from .ops.metrics import Metrics
+from .proxy import TrustedProxies
 from .security.login_limiter import LoginLimiter
 from .services.tokens import TokenService
 from .settings import Settings
 from .verify.cache import VerifyCache
 from .verify.last_access import LastAccessRecorder
+from .verify.password_signin import BasicPasswordAuth
+from .verify.store import TokenStore
 from .verify.verifier import Verifier
 
 
 @dataclasses.dataclass
 class Runtime:
     settings: Settings
-    cache: VerifyCache
-    recorder: LastAccessRecorder
+    proxies: TrustedProxies
     metrics: Metrics
     signin: PasswordSignIn  # password sign-ins: web login, API Basic, /verify
+    cache: VerifyCache
+    store: TokenStore
+    recorder: LastAccessRecorder
+    verifier: Verifier
 
     @classmethod
-    def build(cls, settings: Settings) -> Runtime:
-        return cls(settings, VerifyCache(settings.verify_cache_ttl),
-                   LastAccessRecorder(settings.last_access_resolution), Metrics(),
-                   PasswordSignIn(LoginLimiter(settings.login_max_failures,
-                                               settings.login_ip_max_failures,
-                                               settings.login_lockout_seconds),
-                                  settings.password_check_concurrency, settings.secret_key))
-
-    def verifier(self) -> Verifier:
-        return Verifier(db.session, self.settings, self.cache, self.recorder, self.metrics,
-                        self.signin)
+    def build(cls, app, settings: Settings) -> Runtime:
+        """Everything per app; ``app`` must have its database bound."""
+        with app.app_context():
+            engine = db.engine
+        metrics = Metrics()
+        signin = PasswordSignIn(LoginLimiter(settings.login_max_failures,
+                                             settings.login_ip_max_failures,
+                                             settings.login_lockout_seconds),
+                                settings.password_check_concurrency, settings.secret_key)
+        cache = VerifyCache(settings.verify_cache_ttl, settings.verify_cache_size)
+        store = TokenStore(engine)
+        recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics)
+        verifier = Verifier(settings.token_pepper, cache, store, recorder, metrics,
+                            BasicPasswordAuth(app, signin))
+        return cls(settings, TrustedProxies(settings.trusted_networks), metrics, signin,
+                   cache, store, recorder, verifier)
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.settings)
@@ -49,7 +62,12 @@ class Runtime:
 
     def flush_last_access(self) -> int:
         """Write pending last-access times; called on graceful shutdown."""
-        return self.verifier().flush_pending()
+        return self.recorder.flush()
+
+    def close(self) -> None:
+        """Publish the last metrics and release the /verify connections (worker exit, tests)."""
+        self.metrics.close()
+        self.store.close()
 
 
 def current_runtime() -> Runtime:

@@ -33,6 +33,7 @@ class Settings:
     max_token_days: int | None = None
     last_access_resolution: int = 60
     verify_cache_ttl: float = 2.0
+    verify_cache_size: int = 10_000
     session_lifetime_minutes: int = 720
     login_max_failures: int = 5
     login_ip_max_failures: int = 20
@@ -149,6 +150,8 @@ def _validate(settings: Settings) -> None:
         raise SettingsError("TOKENAUTH_SESSION_LIFETIME_MINUTES must be at least 1")
     if settings.verify_cache_ttl < 0:
         raise SettingsError("TOKENAUTH_VERIFY_CACHE_TTL must be >= 0")
+    if settings.verify_cache_size < 1:
+        raise SettingsError("TOKENAUTH_VERIFY_CACHE_SIZE must be at least 1")
     if settings.external_user_header and not re.fullmatch(r"[A-Za-z0-9-]+", settings.external_user_header):
         raise SettingsError("TOKENAUTH_EXTERNAL_USER_HEADER must be a header name")
     if not settings.database_url.startswith(("sqlite:", "postgresql")):

@@ -85,7 +85,7 @@ def test_unparsable_headers_are_malformed(client, header):
 
 def test_token_with_a_bad_check_is_malformed_without_touching_the_database(client, token):
     changed = corrupt(token.raw)
-    with mock.patch("tokenauth.services.tokens.TokenService.snapshot") as snapshot:
+    with mock.patch("tokenauth.verify.store.TokenStore.snapshot") as snapshot:
         assert_denied(client.get("/verify", headers=bearer(changed)), "malformed")
     snapshot.assert_not_called()
 
@@ -229,14 +229,14 @@ class TestCache:
 
     def test_cache_hit_serves_without_the_database(self, app, client, token):
         client.get("/verify", headers=bearer(token.raw))
-        with mock.patch("tokenauth.services.tokens.TokenService.snapshot") as snapshot:
+        with mock.patch("tokenauth.verify.store.TokenStore.snapshot") as snapshot:
             assert client.get("/verify", headers=bearer(token.raw)).status_code == 200
         snapshot.assert_not_called()
 
     def test_ttl_zero_means_no_cache(self, make_app, token):
         client = make_app(verify_cache_ttl=0).test_client()
         client.get("/verify", headers=bearer(token.raw))
-        with mock.patch("tokenauth.services.tokens.TokenService.snapshot", return_value=None):
+        with mock.patch("tokenauth.verify.store.TokenStore.snapshot", return_value=None):
             assert_denied(client.get("/verify", headers=bearer(token.raw)), "invalid")
 
 

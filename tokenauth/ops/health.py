@@ -1,40 +1,40 @@
 """``/healthz`` (the process serves), ``/readyz`` (database answers, schema current), ``/metrics``."""
 from __future__ import annotations
 
-
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import db
-from ..runtime import current_runtime
-
-bp = Blueprint("ops", __name__)
 from ..database import MIGRATIONS
+from ..extensions import db
 
 
-@bp.get("/healthz")
-def healthz():
-    return jsonify(status="ok")
+def blueprint(metrics) -> Blueprint:
+    """The operations endpoints; ``metrics`` is the runtime's :class:`Metrics`."""
+    bp = Blueprint("ops", __name__)
 
+    @bp.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
 
-@bp.get("/readyz")
-def readyz():
-    try:
-        with db.engine.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-    except SQLAlchemyError:
-        current_app.logger.warning("readyz: database unreachable")
-        return jsonify(status="unavailable", reason="database unreachable"), 503
-    head = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
-    if current != head:
-        return jsonify(status="unavailable", reason="database schema is not current",
-                       current=sorted(current), expected=sorted(head)), 503
-    return jsonify(status="ok")
+    @bp.get("/readyz")
+    def readyz():
+        try:
+            with db.engine.connect() as connection:
+                current = set(MigrationContext.configure(connection).get_current_heads())
+        except SQLAlchemyError:
+            current_app.logger.warning("readyz: database unreachable")
+            return jsonify(status="unavailable", reason="database unreachable"), 503
+        head = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+        if current != head:
+            return jsonify(status="unavailable", reason="database schema is not current",
+                           current=sorted(current), expected=sorted(head)), 503
+        return jsonify(status="ok")
 
+    @bp.get("/metrics")
+    def metrics_text():
+        return Response(metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
 
-@bp.get("/metrics")
-def metrics():
-    return Response(current_runtime().metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
+    return bp

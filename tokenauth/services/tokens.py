@@ -5,7 +5,7 @@ import dataclasses
 import ipaddress
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
@@ -26,24 +26,6 @@ class IssuedToken:
 
     def __getattr__(self, name):  # dumps like the token, plus ``raw``
         return getattr(self.token, name)
-
-
-@dataclasses.dataclass(frozen=True)
-class TokenSnapshot:
-    """What /verify needs about a token and its owner: one row, cacheable per worker."""
-
-    token_id: str
-    token_hash: str
-    user_id: str
-    username: str
-    source: str
-    user_active: bool
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    scopes: tuple
-    allowed_origins: tuple
-    last_accessed_at: datetime | None
-    last_accessed_origin: str | None
 
 
 def status_condition(status: str, now: datetime):
@@ -173,32 +155,3 @@ class TokenService:
             token.revoked_at = self.clock()
             self.session.flush()
         return token
-
-    # -- /verify ----------------------------------------------------------------------
-    def snapshot(self, token_hash: str) -> TokenSnapshot | None:
-        """One indexed lookup by hash; None when no token has that hash."""
-        row = self.session.execute(
-            select(ApiToken, User).join(User, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == token_hash)
-        ).first()
-        if row is None:
-            return None
-        token, user = row
-        return TokenSnapshot(
-            token_id=token.id, token_hash=token.token_hash, user_id=user.id,
-            username=user.username, source=user.source, user_active=user.active,
-            expires_at=token.expires_at, revoked_at=token.revoked_at,
-            scopes=tuple(token.scopes or ()), allowed_origins=tuple(token.allowed_origins or ()),
-            last_accessed_at=token.last_accessed_at,
-            last_accessed_origin=token.last_accessed_origin,
-        )
-
-    def record_access(self, token_id: str, at: datetime, origin: str | None) -> None:
-        """Store the last use, never moving the stored time backwards."""
-        self.session.execute(
-            update(ApiToken)
-            .where(ApiToken.id == token_id)
-            .where(or_(ApiToken.last_accessed_at.is_(None), ApiToken.last_accessed_at <= at))
-            .values(last_accessed_at=at, last_accessed_origin=origin)
-        )
-        self.session.commit()

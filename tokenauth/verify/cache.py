@@ -1,45 +1,59 @@
 """A per-worker cache of token lookups, so most verifies never reach the database.
 
-Revocation reaches other workers within the TTL (SPEC 3); the revoking worker clears its
-own cache at once. Only found tokens are cached: a token created a moment ago on another
+Least-recently-used with a size bound: when full, only the coldest entry makes room, so a
+full cache never sends every token back to the database at once. Each entry is good for
+``ttl`` seconds. Only found tokens are cached: a token created a moment ago on another
 worker is never refused for being unknown.
 """
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 
 
 class VerifyCache:
-    MAX_ENTRIES = 10_000
-
-    def __init__(self, ttl: float, clock=time.monotonic):
+    def __init__(self, ttl: float, max_entries: int = 10_000, clock=time.monotonic):
         self.ttl = ttl
+        self.max_entries = max_entries
         self.clock = clock
-        self._entries: dict = {}
+        self._entries: OrderedDict = OrderedDict()  # key -> (stored_at, value), coldest first
         self._lock = threading.Lock()
 
     def get(self, key):
         """The cached value for ``key``, or None when absent or older than the TTL."""
         if self.ttl <= 0:
             return None
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        stored_at, value = entry
-        if self.clock() - stored_at >= self.ttl:
-            self._entries.pop(key, None)
-            return None
-        return value
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if self.clock() - entry[0] >= self.ttl:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
 
     def put(self, key, value) -> None:
         if self.ttl <= 0:
             return
         with self._lock:
-            if len(self._entries) >= self.MAX_ENTRIES:
-                self._entries.clear()
             self._entries[key] = (self.clock(), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def discard(self, matches) -> int:
+        """Drop every value for which ``matches(value)`` is true; returns how many."""
+        with self._lock:
+            keys = [key for key, (_, value) in self._entries.items() if matches(value)]
+            for key in keys:
+                del self._entries[key]
+        return len(keys)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

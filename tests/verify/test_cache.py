@@ -1,0 +1,82 @@
+"""The per-worker verify cache: TTL, least-recently-used eviction, bounded size."""
+import pytest
+
+from tokenauth.verify.cache import VerifyCache
+
+from ..helpers import bearer
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_entries_expire_after_the_ttl():
+    clock = Clock()
+    cache = VerifyCache(ttl=2, clock=clock)
+    cache.put("a", 1)
+    clock.now += 1.99
+    assert cache.get("a") == 1
+    clock.now += 0.01
+    assert cache.get("a") is None
+
+
+def test_a_full_cache_evicts_only_the_least_recently_used():
+    cache = VerifyCache(ttl=60, max_entries=3)
+    for key in "abc":
+        cache.put(key, key.upper())
+    assert cache.get("a") == "A"  # a is now the most recently used
+    cache.put("d", "D")
+    assert cache.get("b") is None
+    assert [cache.get(key) for key in "acd"] == ["A", "C", "D"]
+    assert len(cache) == 3
+
+
+def test_discard_drops_only_matching_values():
+    cache = VerifyCache(ttl=60)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.discard(lambda value: value == 1) == 1
+    assert cache.get("a") is None and cache.get("b") == 2
+
+
+def test_ttl_zero_keeps_nothing():
+    cache = VerifyCache(ttl=0)
+    cache.put("a", 1)
+    assert cache.get("a") is None
+
+
+class CountingStore:
+    def __init__(self, store):
+        self.store, self.lookups = store, 0
+
+    def snapshot(self, digest):
+        self.lookups += 1
+        return self.store.snapshot(digest)
+
+
+def test_a_full_cache_does_not_send_every_token_to_the_database(make_app, make_user, make_token):
+    app = make_app(verify_cache_ttl=300, verify_cache_size=3)
+    verifier = app.extensions["tokenauth"].verifier
+    verifier.store = counting = CountingStore(verifier.store)
+    alice = make_user("alice")
+    tokens = [make_token(alice, name=f"t{i}").raw for i in range(4)]
+    client = app.test_client()
+    for raw in tokens:
+        assert client.get("/verify", headers=bearer(raw)).status_code == 200
+    assert counting.lookups == 4  # the fourth evicted the coldest (the first) only
+    for raw in tokens[1:]:
+        assert client.get("/verify", headers=bearer(raw)).status_code == 200
+    assert counting.lookups == 4
+    assert client.get("/verify", headers=bearer(tokens[0])).status_code == 200
+    assert counting.lookups == 5
+
+
+@pytest.mark.parametrize("size", [0, -1])
+def test_cache_size_must_be_positive(make_app, size):
+    from tokenauth.settings import SettingsError
+    with pytest.raises(SettingsError, match="TOKENAUTH_VERIFY_CACHE_SIZE"):
+        make_app(verify_cache_size=size)

@@ -1,0 +1,64 @@
+"""``GET /verify`` (and HEAD), answered below Flask: the answer nginx's auth_request acts on.
+
+nginx asks this for every API request, so it is a plain WSGI callable in front of the Flask
+app: no request context, session, routing or response object. Everything else passes
+through to Flask. The contract (SPEC 3), the trusted-proxy rule, the metrics and the log
+redaction are the same as for every other endpoint.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from ..errors import DatabaseUnavailable, VerifyDenied
+from .credentials import read_credentials
+
+log = logging.getLogger("tokenauth.verify")
+STATUS_LINES = {200: "200 OK", 401: "401 UNAUTHORIZED", 403: "403 FORBIDDEN",
+                405: "405 METHOD NOT ALLOWED", 503: "503 SERVICE UNAVAILABLE"}
+CHALLENGES = (("WWW-Authenticate", 'Basic realm="tokenauth"'),
+              ("WWW-Authenticate", 'Bearer realm="tokenauth"'))
+NO_BODY = (("Content-Length", "0"),)
+
+
+class VerifyEndpoint:
+    def __init__(self, app, verifier, proxies, metrics, allow_password: bool):
+        self.app = app  # the Flask app's WSGI stack, for every other path
+        self.verifier = verifier
+        self.proxies = proxies
+        self.metrics = metrics
+        self.allow_password = allow_password
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != "/verify":
+            return self.app(environ, start_response)
+        started = time.perf_counter()
+        status, headers, outcome = self.answer(environ)
+        self.metrics.verify_answered(outcome, time.perf_counter() - started)
+        start_response(STATUS_LINES[status], headers)
+        return [b""]
+
+    def answer(self, environ) -> tuple[int, list, str]:
+        """``(status, headers, outcome)``: outcome is ``ok`` or the X-Auth-Error reason."""
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return 405, [("Allow", "GET, HEAD"), *NO_BODY], "method_not_allowed"
+        client_ip = self.proxies.client_address(environ)
+        try:
+            credentials = read_credentials(environ.get("HTTP_AUTHORIZATION"), self.allow_password)
+            identity = self.verifier.verify(credentials, client_ip)
+        except VerifyDenied as denial:
+            log.info("verify denied: %s client=%s", denial.reason, client_ip)
+            return denial.status, denial_headers(denial), denial.reason
+        except DatabaseUnavailable as error:
+            log.error("verify: database unavailable: %s", error)
+            return 503, [("X-Auth-Error", "unavailable"), *NO_BODY], "unavailable"
+        return 200, [*identity.headers, *NO_BODY], "ok"
+
+
+def denial_headers(denial: VerifyDenied) -> list:
+    headers = [("X-Auth-Error", denial.reason), *NO_BODY]
+    if denial.status == 401:
+        headers += CHALLENGES
+    if denial.retry_after is not None:
+        headers.append(("Retry-After", str(denial.retry_after)))
+    return headers

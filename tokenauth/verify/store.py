@@ -1,0 +1,188 @@
+"""The /verify path's own database access: one round trip per lookup, no ORM, no pool.
+
+Each request thread keeps one DBAPI connection of its own, opened through the app's engine
+(so it gets the same connect arguments and SQLite pragmas) and then detached from its pool.
+It runs in autocommit mode, so a lookup is exactly one round trip: no pool pre-ping, no
+BEGIN/ROLLBACK pair, and on PostgreSQL a prepared statement. A connection that turns out to
+be dead is noticed on use, replaced, and the statement retried once; any other database
+failure raises :class:`DatabaseUnavailable`, which /verify answers with 503 (fail closed).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from datetime import datetime, timezone
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import DatabaseUnavailable
+
+_COLUMNS = ("t.id, t.token_hash, t.user_id, u.username, u.source, u.active, t.expires_at, "
+            "t.revoked_at, t.scopes, t.allowed_origins, t.last_accessed_at, "
+            "t.last_accessed_origin")
+SNAPSHOT_SQL = (f"SELECT {_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                "WHERE t.token_hash = {p}")
+# Never moves the stored time backwards; with ``due`` the write is skipped when another
+# worker stored a use from the same origin within the resolution (0 rows changed).
+RECORD_SQL = ("UPDATE api_tokens SET last_accessed_at = {p}, last_accessed_origin = {p} "
+              "WHERE id = {p} AND (last_accessed_at IS NULL OR last_accessed_at < {p}) "
+              "AND (last_accessed_at IS NULL OR last_accessed_at <= {p} "
+              "OR COALESCE(last_accessed_origin, '') <> {p})")
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenSnapshot:
+    """What /verify needs about a token and its owner: one row, cacheable per worker."""
+
+    token_id: str
+    token_hash: str
+    user_id: str
+    username: str
+    source: str
+    user_active: bool
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    scopes: tuple
+    allowed_origins: tuple
+    last_accessed_at: datetime | None
+    last_accessed_origin: str | None
+
+
+class TokenStore:
+    """Token lookups and last-access writes for /verify, on per-thread connections."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
+        placeholder = "%s" if self.postgres else "?"
+        self.snapshot_sql = SNAPSHOT_SQL.format(p=placeholder)
+        self.record_sql = RECORD_SQL.format(p=placeholder)
+        self._errors = engine.dialect.dbapi.Error
+        self._stale = (engine.dialect.dbapi.OperationalError, engine.dialect.dbapi.InterfaceError)
+        self._local = threading.local()
+        self._open: set = set()
+        self._lock = threading.Lock()
+
+    # -- statements --------------------------------------------------------------------
+    def snapshot(self, token_hash: str) -> TokenSnapshot | None:
+        """The token whose hash is ``token_hash`` with its owner, or None.
+
+        Raises DatabaseUnavailable."""
+        row = self._run(lambda connection: self._fetchone(connection, self.snapshot_sql,
+                                                          (token_hash,)))
+        return None if row is None else self._decode(row)
+
+    def record_access(self, token_id: str, at: datetime, origin: str | None,
+                      resolution_seconds: float | None = None) -> bool:
+        """Store a use of ``token_id``. With ``resolution_seconds``, skip it when the stored
+        use is from the same origin and within that many seconds. Returns whether a row was
+        written. Raises DatabaseUnavailable."""
+        cutoff = at.timestamp() - (resolution_seconds or 0)
+        stale_before = datetime.fromtimestamp(cutoff, timezone.utc) if resolution_seconds else at
+        params = (self._time(at), origin, token_id, self._time(at), self._time(stale_before),
+                  origin or "")
+        return self._run(lambda connection: self._write(connection, params)) > 0
+
+    def _fetchone(self, connection, sql, params):
+        if self.postgres:
+            return connection.execute(sql, params, prepare=True).fetchone()
+        return connection.execute(sql, params).fetchone()
+
+    def _write(self, connection, params) -> int:
+        if self.postgres:
+            return connection.execute(self.record_sql, params, prepare=True).rowcount
+        return connection.execute(self.record_sql, params).rowcount
+
+    # -- connections -------------------------------------------------------------------
+    def _run(self, statement):
+        """Run ``statement(connection)``; a stale connection is replaced and retried once."""
+        connection, fresh = self._connection()
+        try:
+            return statement(connection)
+        except self._errors as error:
+            self._discard(connection)
+            if fresh or not isinstance(error, self._stale):
+                raise DatabaseUnavailable(error.__class__.__name__) from error
+        connection, _ = self._connection()
+        try:
+            return statement(connection)
+        except self._errors as error:
+            self._discard(connection)
+            raise DatabaseUnavailable(error.__class__.__name__) from error
+
+    def _connection(self):
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            return connection, False
+        try:
+            proxied = self.engine.raw_connection()
+            proxied.detach()
+        except (SQLAlchemyError, self._errors) as error:  # the pool does not wrap these
+            raise DatabaseUnavailable(error.__class__.__name__) from error
+        connection = proxied.dbapi_connection
+        try:
+            if self.postgres:
+                connection.rollback()  # the pool's first-connect checks may have begun one
+                connection.autocommit = True
+            else:
+                connection.isolation_level = None  # autocommit: a write is its own transaction
+        except self._errors as error:
+            connection.close()
+            raise DatabaseUnavailable(error.__class__.__name__) from error
+        self._local.connection = connection
+        with self._lock:
+            self._open.add(connection)
+        return connection, True
+
+    def _discard(self, connection) -> None:
+        self._local.connection = None
+        with self._lock:
+            self._open.discard(connection)
+        try:
+            connection.close()
+        except self._errors:
+            pass
+
+    def close(self) -> None:
+        """Close every thread's connection (app shutdown, tests)."""
+        with self._lock:
+            connections, self._open = self._open, set()
+        for connection in connections:
+            try:
+                connection.close()
+            except self._errors:
+                pass
+        self._local = threading.local()
+
+    # -- values ------------------------------------------------------------------------
+    def _time(self, value: datetime):
+        if self.postgres:
+            return value
+        # SQLAlchemy's SQLite storage format, so stored and bound times compare as text.
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def _decode(self, row) -> TokenSnapshot:
+        (token_id, token_hash, user_id, username, source, active, expires_at, revoked_at,
+         scopes, origins, last_at, last_origin) = row
+        return TokenSnapshot(
+            token_id, token_hash, user_id, username, source, bool(active),
+            _aware(expires_at), _aware(revoked_at), tuple(_json(scopes)),
+            tuple(_json(origins)), _aware(last_at), last_origin)
+
+
+def _aware(value):
+    """A stored time as an aware UTC datetime (SQLite returns naive text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _json(value):
+    if value is None or value == "[]":  # most tokens: no scopes, no origins
+        return ()
+    return json.loads(value) if isinstance(value, str) else value
