@@ -23,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(flask_config(settings))
 
     logs.init_app(app, settings)
-    database.init_app(app)
+    database.init_app(app, settings)
     runtime = app.extensions["tokenauth"] = Runtime.build(app, settings)
     csrf.init_app(app)
     http_errors.init_app(app)

@@ -9,6 +9,7 @@ import dataclasses
 from flask import current_app
 
 from .auth.signin import PasswordSignIn
+from .database import call_deadline
 from .extensions import db
 from .ops.metrics import Metrics
 from .proxy import TrustedProxies
@@ -44,7 +45,7 @@ class Runtime:
                                              settings.login_lockout_seconds),
                                 settings.password_check_concurrency, settings.secret_key)
         cache = VerifyCache(settings.verify_cache_ttl, settings.verify_cache_size)
-        store = TokenStore(engine)
+        store = TokenStore(engine, call_deadline(settings.database_timeout))
         recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics)
         verifier = Verifier(settings.token_pepper, cache, store, recorder, metrics,
                             BasicPasswordAuth(app, signin))

@@ -22,6 +22,7 @@ class Settings:
     env: str = "development"
     instance_path: str = ""
     database_url: str = ""
+    database_timeout: float = 3.0  # seconds any one wait on the database may take
     # Kept out of repr(), so printing or logging the settings never shows them.
     secret_key: str = dataclasses.field(default="", repr=False)
     token_pepper: str = dataclasses.field(default="", repr=False)
@@ -154,5 +155,7 @@ def _validate(settings: Settings) -> None:
         raise SettingsError("TOKENAUTH_VERIFY_CACHE_SIZE must be at least 1")
     if settings.external_user_header and not re.fullmatch(r"[A-Za-z0-9-]+", settings.external_user_header):
         raise SettingsError("TOKENAUTH_EXTERNAL_USER_HEADER must be a header name")
+    if not 0.1 <= settings.database_timeout <= 3600:
+        raise SettingsError("TOKENAUTH_DATABASE_TIMEOUT must be 0.1-3600 seconds")
     if not settings.database_url.startswith(("sqlite:", "postgresql")):
         raise SettingsError("TOKENAUTH_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..database.deadline import deadline
 from ..errors import DatabaseUnavailable
 
 _COLUMNS = ("t.id, t.token_hash, t.user_id, u.username, u.source, u.active, t.expires_at, "
@@ -52,8 +53,9 @@ class TokenSnapshot:
 class TokenStore:
     """Token lookups and last-access writes for /verify, on per-thread connections."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, call_seconds: float):
         self.engine = engine
+        self.call_seconds = call_seconds  # the client-side deadline of each statement
         self.postgres = engine.dialect.name == "postgresql"
         placeholder = "%s" if self.postgres else "?"
         self.snapshot_sql = SNAPSHOT_SQL.format(p=placeholder)
@@ -96,20 +98,17 @@ class TokenStore:
 
     # -- connections -------------------------------------------------------------------
     def _run(self, statement):
-        """Run ``statement(connection)``; a stale connection is replaced and retried once."""
-        connection, fresh = self._connection()
-        try:
-            return statement(connection)
-        except self._errors as error:
-            self._discard(connection)
-            if fresh or not isinstance(error, self._stale):
-                raise DatabaseUnavailable(error.__class__.__name__) from error
-        connection, _ = self._connection()
-        try:
-            return statement(connection)
-        except self._errors as error:
-            self._discard(connection)
-            raise DatabaseUnavailable(error.__class__.__name__) from error
+        """Run ``statement(connection)`` within the call deadline. A connection found dead on
+        use is replaced and the statement retried once. Raises DatabaseUnavailable."""
+        for attempt in (1, 2):
+            connection, fresh = self._connection()
+            try:
+                with deadline(connection, self.call_seconds):
+                    return statement(connection)
+            except self._errors as error:
+                self._discard(connection)
+                if attempt == 2 or fresh or not isinstance(error, self._stale):
+                    raise DatabaseUnavailable(error.__class__.__name__) from error
 
     def _connection(self):
         connection = getattr(self._local, "connection", None)
@@ -123,7 +122,8 @@ class TokenStore:
         connection = proxied.dbapi_connection
         try:
             if self.postgres:
-                connection.rollback()  # the pool's first-connect checks may have begun one
+                with deadline(connection, self.call_seconds):
+                    connection.rollback()  # the pool's first-connect checks may have begun one
                 connection.autocommit = True
             else:
                 connection.isolation_level = None  # autocommit: a write is its own transaction
