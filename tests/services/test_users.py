@@ -7,7 +7,7 @@ from tokenauth.errors import AuthenticationFailed, Conflict, InvalidInput, NotFo
 from tokenauth.extensions import db
 from tokenauth.services import users
 
-from ..helpers import PASSWORD
+from ..helpers import PASSWORD, basic
 
 
 @pytest.mark.parametrize("variant", ["Eve", "EVE", "eVe"])
@@ -80,3 +80,13 @@ def test_changes_that_keep_admins_are_fine(app, make_user):
     users.update_user(db.session, alice, active=False)
     db.session.commit()
     assert root.is_admin and not alice.active
+
+
+def test_basic_user_token_on_verify_still_needs_the_exact_username(client, make_user,
+                                                                    make_token):
+    """Case-insensitive sign-in does not loosen SPEC 3: Basic user:token names the owner
+    exactly."""
+    issued = make_token(make_user("Alice"))
+    assert client.get("/verify", headers=basic("Alice", issued.raw)).status_code == 200
+    refused = client.get("/verify", headers=basic("alice", issued.raw))
+    assert refused.status_code == 401 and refused.headers["X-Auth-Error"] == "invalid"
