@@ -111,3 +111,39 @@ def test_tokens_list_and_revoke(run, make_user, make_token, client):
     assert "revoked" in run("tokens", "list", "bob").output
     assert client.get("/verify", headers=bearer(a.raw)).status_code == 200
     assert a_id
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("bell\x07", "control character"),
+    ("line\nbreak", "control character"),
+    ("esc\x1b[31m", "control character"),
+    ("   ", "blank"),
+    ("x" * 101, "at most 100"),
+])
+def test_tokens_create_refuses_names_the_api_refuses_and_says_the_rule(run, make_user, name,
+                                                                       problem):
+    make_user("alice")
+    result = run("tokens", "create", "alice", "--name", name)
+    assert result.exit_code != 0
+    assert problem in result.output
+    assert "1-100 characters" in result.output  # the rule itself, not only the symptom
+    assert db.session.scalar(db.select(ApiToken)) is None
+
+
+def test_users_create_refuses_a_name_taken_in_another_case(run, make_user):
+    make_user("alice")
+    result = run("users", "create", "ALICE", "--password-stdin", input="a-long-password\n")
+    assert result.exit_code != 0
+    assert "regardless of case" in result.output
+
+
+def test_users_create_explains_the_username_rule(run):
+    result = run("users", "create", "bad name", "--password-stdin", input="a-long-password\n")
+    assert result.exit_code != 0
+    assert "letters, digits" in result.output
+
+
+def test_tokens_commands_find_users_in_any_case(run, make_user):
+    make_user("Alice")
+    assert run("tokens", "create", "alice", "--name", "t").exit_code == 0
+    assert "Alice" in run("tokens", "list", "ALICE").output

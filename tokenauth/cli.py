@@ -8,9 +8,8 @@ from datetime import timedelta
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
-from marshmallow import ValidationError
 
-from .api.schemas import UTCDateTime
+from . import rules
 from .errors import TokenAuthError
 from .extensions import db
 from .models import iso_utc, utcnow
@@ -30,19 +29,32 @@ def main():
 
 
 def _fail(error: TokenAuthError):
+    """Roll back and exit with the error and, for invalid input, the rule it breaks."""
     db.session.rollback()
-    raise click.ClickException(str(error))
+    details = [f"  {field}: {message}" for field, problems in (error.errors or {}).items()
+               for message in _messages(problems)]
+    raise click.ClickException("\n".join([str(error), *details]))
+
+
+def _messages(problems) -> list[str]:
+    """One field's messages: a list, or lists per item of a list field."""
+    if isinstance(problems, dict):
+        return [f"item {index}: {message}" for index, messages in problems.items()
+                for message in messages]
+    return list(problems)
 
 
 def parse_when(value: str):
-    """``30d`` (days from now), a date, or an ISO 8601 time. Raises click.BadParameter."""
+    """``30d`` (days from now), or a date or time as the API takes it (``rules.EXPIRES_AT``).
+    Raises click.BadParameter saying the accepted forms."""
     match = re.fullmatch(r"(\d{1,5})d", value.strip())
     if match:
         return utcnow().replace(microsecond=0) + timedelta(days=int(match.group(1)))
     try:
-        return UTCDateTime().deserialize(value)
-    except ValidationError as error:
-        raise click.BadParameter(" ".join(error.messages)) from None
+        return rules.EXPIRES_AT.check(value.strip())
+    except TokenAuthError as error:
+        rule = error.errors["expires_at"][0]
+        raise click.BadParameter(f"{rule} Or Nd: N days from now.") from None
 
 
 @main.group("users")

@@ -12,12 +12,15 @@ class Base(DeclarativeBase):
 
 class JsonApi(Api):
     """flask-smorest, with a ``message`` in every error body (SPEC 4), also for errors raised
-    without one (405, an unknown route, a 500)."""
+    without one (405, an unknown route, a 500), and the error's own headers, such as the
+    ``Allow`` of a 405, which flask-smorest drops."""
 
     def handle_http_exception(self, error):
         payload, status, headers = super().handle_http_exception(error)
         payload.setdefault("message", error.description)
-        return payload, status, headers
+        own = {name: value for name, value in error.get_headers()
+               if name.lower() != "content-type"}
+        return payload, status, {**own, **dict(headers or {})}
 
 
 db = SQLAlchemy(model_class=Base)

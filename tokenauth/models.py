@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, TypeDecorator, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -22,6 +22,7 @@ def iso_utc(value: datetime | None) -> str | None:
 
 
 def new_id() -> str:
+    """A new id: 32 lowercase hex characters (``rules.ID_PATTERN``)."""
     return uuid.uuid4().hex
 
 
@@ -66,6 +67,11 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.source})>"
+
+
+# Usernames are unique regardless of case (SPEC 4): ``Alice`` beside ``alice`` would let a
+# product that compares names case-insensitively be impersonated. Also serves the lookups.
+Index("ux_users_username_lower", func.lower(User.username), unique=True)
 
 
 class ApiToken(db.Model):

@@ -74,3 +74,41 @@ def test_admin_revokes_anyones_token(client, admin_auth, alice, make_token):
     assert client.delete(f"/api/v1/admin/tokens/{issued.token.id}", headers=admin_auth).status_code == 204
     assert client.get("/verify", headers=bearer(issued.raw)).headers["X-Auth-Error"] == "revoked"
     assert client.delete("/api/v1/admin/tokens/nope", headers=admin_auth).status_code == 404
+
+
+@pytest.mark.parametrize("taken", ["ROOT", "Root", "rOOt"])
+def test_usernames_are_unique_regardless_of_case(client, admin_auth, taken):
+    response = client.post("/api/v1/admin/users", headers=admin_auth,
+                           json={"username": taken, "password": "long-enough-1"})
+    assert response.status_code == 409
+    assert "regardless of case" in response.json["message"]
+
+
+def test_the_api_signs_in_whatever_the_case_and_answers_with_the_stored_name(client, make_user):
+    make_user("Alice")
+    response = client.get("/api/v1/me", headers=basic("aLiCe", PASSWORD))
+    assert response.status_code == 200 and response.json["username"] == "Alice"
+
+
+@pytest.mark.parametrize("change", [{"is_admin": False}, {"active": False},
+                                    {"is_admin": False, "active": False}])
+def test_the_last_active_admin_cannot_be_demoted_or_disabled(client, admin_auth, make_user,
+                                                            change):
+    root_id = client.get("/api/v1/me", headers=admin_auth).json["id"]
+    make_user("dormant", admin=True, active=False)
+    response = client.patch(f"/api/v1/admin/users/{root_id}", json=change, headers=admin_auth)
+    assert response.status_code == 409
+    assert "last active administrator" in response.json["message"]
+    me = client.get("/api/v1/me", headers=admin_auth).json
+    assert me["is_admin"] is True
+
+
+def test_an_admin_can_step_down_once_another_is_active(client, admin_auth, make_user):
+    other = make_user("deputy", admin=True)
+    root_id = client.get("/api/v1/me", headers=admin_auth).json["id"]
+    response = client.patch(f"/api/v1/admin/users/{root_id}", json={"is_admin": False},
+                            headers=admin_auth)
+    assert response.status_code == 200 and response.json["is_admin"] is False
+    last = client.patch(f"/api/v1/admin/users/{other.id}", json={"active": False},
+                        headers=basic("deputy", PASSWORD))
+    assert last.status_code == 409

@@ -137,7 +137,7 @@ def test_api_errors_are_shown_in_the_dialog(page, server, alice):
     dialog.get_by_label("Name").fill("bad scopes")
     dialog.get_by_label("Scopes").fill("ok, no*stars")
     dialog.get_by_role("button", name="Save").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("Scopes: Scopes are 1-64 of")
+    expect(dialog.get_by_role("alert")).to_contain_text("Scopes: Not a valid scope. A scope is 1-64 of")
     expect(dialog.locator("#new-token-value")).to_have_count(0)
 
 

@@ -141,6 +141,23 @@ def test_admin_page_lists_everyone_and_filters(as_admin, make_user, make_token):
     assert all(t.token.id in ignored for t in (a1, a2, b1))
 
 
+
+@pytest.mark.parametrize("odd", ["root%00", "%00", "%C3%A9t%C3%A9", "x" * 5000, "a%20b"])
+def test_admin_page_answers_an_odd_user_filter_with_no_match(as_admin, make_user, make_token,
+                                                             odd, caplog):
+    make_token(make_user("alice"))
+    response = as_admin.get(f"/admin/tokens?user={odd}")
+    assert response.status_code == 200
+    assert "No tokens match." in response.text
+    assert "No user can be named like that." in response.text
+    assert "database" not in caplog.text
+
+
+def test_admin_page_user_filter_ignores_case(as_admin, make_user, make_token):
+    issued = make_token(make_user("alice"))
+    assert issued.token.id in as_admin.get("/admin/tokens?user=ALICE").text
+
+
 PREFIX = {"X-Forwarded-Prefix": "/auth"}
 
 

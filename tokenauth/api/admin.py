@@ -2,6 +2,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from .. import rules
 from ..extensions import db
 from ..runtime import current_runtime
 from ..services import users
@@ -32,12 +33,16 @@ class AdminUsers(MethodView):
         return user
 
 
-@blp.route("/admin/users/<user_id>", methods=["PATCH"])
+@blp.route("/admin/users/<user_id>", methods=["PATCH"],
+           parameters=[rules.id_parameter("user_id")])
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 @admin_required
 def update_user(data, user_id):
-    """Change a user's active flag, admin flag or password"""
+    """Change a user's active flag, admin flag or password
+
+    The last active administrator can be neither disabled nor demoted (409).
+    """
     user = users.update_user(db.session, users.get_user(db.session, user_id), **data)
     current_runtime().commit()
     return user
@@ -52,7 +57,8 @@ def list_tokens(args):
     return current_runtime().tokens().list(status=args.get("status"), username=args.get("user"))
 
 
-@blp.route("/admin/tokens/<token_id>", methods=["DELETE"])
+@blp.route("/admin/tokens/<token_id>", methods=["DELETE"],
+           parameters=[rules.id_parameter("token_id")])
 @blp.response(204)
 @admin_required
 def revoke_token(token_id):

@@ -1,59 +1,25 @@
 """Marshmallow schemas of the management API. No dump schema has a hash field."""
 from __future__ import annotations
 
-import ipaddress
-import re
-import unicodedata
-from datetime import date, datetime, timezone
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate
-
+from .. import rules
 from ..models import iso_utc
 
 
 class UTCDateTime(fields.Field):
-    """Dumps aware UTC ``2026-11-28T03:00:00Z``; loads any ISO 8601 offset (naive = UTC) or a
-    bare date (``2027-01-31`` = that day 00:00 UTC)."""
+    """Dumps an aware time as UTC ``2026-11-28T03:00:00Z`` (SPEC 2). Input times are loaded
+    by ``rules.EXPIRES_AT.field()``."""
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "format": "date-time",
+                    "example": "2026-11-28T03:00:00Z", **kwargs.pop("metadata", {})}
+        super().__init__(dump_only=True, metadata=metadata, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return iso_utc(value)
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) > 64:
-            raise ValidationError("Not a valid datetime or date.")
-        try:
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                return datetime.combine(date.fromisoformat(value), datetime.min.time(), timezone.utc)
-            parsed = datetime.fromisoformat(value)
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=timezone.utc)
-            return parsed.astimezone(timezone.utc)
-        except (ValueError, OverflowError):
-            raise ValidationError("Not a valid datetime or date (ISO 8601, e.g. "
-                                  "2027-01-31 or 2027-01-31T12:00:00Z).") from None
 
-
-def printable(value: str) -> None:
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
-        raise ValidationError("Must not contain control characters.")
-
-
-def not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("Must not be blank.")
-
-
-def ip_or_cidr(value: str) -> None:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ValidationError(f"{value!r} is not an IP address or CIDR.") from None
-
-
-NAME = dict(required=True, validate=[validate.Length(1, 100), not_blank, printable],
-            metadata={"description": "Display name, 1-100 characters, not unique."})
-SCOPE = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9:._/-]{1,64}$",
-                                               error="Scopes are 1-64 of A-Z a-z 0-9 : . _ / -"))
 STATUS = validate.OneOf(["active", "expired", "revoked"])
 
 
@@ -82,17 +48,19 @@ class AdminTokenSchema(TokenSchema):
 
 
 class TokenCreateSchema(Schema):
-    name = fields.String(**NAME)
-    expires_at = UTCDateTime(allow_none=True, metadata={
-        "description": "Omitted: the default lifetime. null: never expires (not recommended)."})
-    scopes = fields.List(SCOPE, validate=validate.Length(max=32))
-    allowed_origins = fields.List(fields.String(validate=ip_or_cidr),
-                                  validate=validate.Length(max=32), metadata={
-                                      "description": "Client IPs or CIDRs allowed to use it."})
+    name = rules.TOKEN_NAME.field(required=True)
+    expires_at = rules.EXPIRES_AT.field(allow_none=True, metadata={"description": (
+        f"{rules.EXPIRES_AT.summary} Must be in the future (and within the maximum lifetime "
+        "when one is set). Omitted: the default lifetime. null: never expires (not "
+        "recommended; refused when a maximum lifetime is set).")})
+    scopes = rules.SCOPES.field()
+    allowed_origins = rules.ALLOWED_ORIGINS.field(metadata={"description": (
+        f"Client IPs or CIDRs allowed to use the token (none: any). "
+        f"{rules.ALLOWED_ORIGINS.summary}")})
 
 
 class TokenUpdateSchema(Schema):
-    name = fields.String(**NAME)
+    name = rules.TOKEN_NAME.field(required=True)
 
 
 class TokenQueryArgsSchema(Schema):
@@ -100,7 +68,8 @@ class TokenQueryArgsSchema(Schema):
 
 
 class AdminTokenQueryArgsSchema(TokenQueryArgsSchema):
-    user = fields.String(metadata={"description": "Only this username's tokens."})
+    user = rules.USERNAME.field(metadata={
+        "description": f"Only this user's tokens (the name in any case). {rules.USERNAME.summary}"})
 
 
 class MeSchema(Schema):
@@ -116,12 +85,14 @@ class UserSchema(MeSchema):
 
 
 class UserCreateSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(1, 150))
-    password = fields.String(required=True, validate=validate.Length(8, 1024), load_only=True)
+    username = rules.USERNAME.field(required=True)
+    password = rules.PASSWORD.field(required=True, load_only=True)
     is_admin = fields.Boolean(load_default=False)
 
 
 class UserUpdateSchema(Schema):
-    active = fields.Boolean()
-    is_admin = fields.Boolean()
-    password = fields.String(validate=validate.Length(8, 1024), load_only=True)
+    active = fields.Boolean(metadata={"description": (
+        "false disables the user; the last active administrator cannot be disabled (409).")})
+    is_admin = fields.Boolean(metadata={"description": (
+        "false demotes the user; the last active administrator cannot be demoted (409).")})
+    password = rules.PASSWORD.field(load_only=True)

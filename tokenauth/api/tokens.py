@@ -3,6 +3,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from .. import rules
 from ..runtime import current_runtime
 from ..services.tokens import DEFAULT
 from .auth import login_required
@@ -38,7 +39,10 @@ class Tokens(MethodView):
         return created(issued)
 
 
-@blp.route("/tokens/<token_id>")
+TOKEN_ID = [rules.id_parameter("token_id")]
+
+
+@blp.route("/tokens/<token_id>", parameters=TOKEN_ID)
 class TokenById(MethodView):
     decorators = [login_required]
 
@@ -64,11 +68,15 @@ class TokenById(MethodView):
         current_runtime().commit()
 
 
-@blp.route("/tokens/<token_id>/rotate", methods=["POST"])
+@blp.route("/tokens/<token_id>/rotate", methods=["POST"], parameters=TOKEN_ID)
 @blp.response(201, TokenCreatedSchema)
 @login_required
 def rotate(token_id):
-    """Replace a token's secret, keeping its metadata; the old secret is revoked"""
+    """Replace a token's secret, keeping its metadata; the old secret is revoked
+
+    Atomic: of concurrent rotations of one token, one gets the new secret and the others
+    409, as does rotating a revoked or expired token.
+    """
     service = current_runtime().tokens()
     return created(service.rotate(service.get(token_id, owner=g.user)))
 
@@ -77,7 +85,10 @@ def rotate(token_id):
 @blp.response(201, TokenCreatedSchema)
 @login_required(allow_token=True)
 def rotate_self():
-    """Rotate the API token presented in the Authorization header"""
+    """Rotate the API token presented in the Authorization header
+
+    Atomic like rotation by id: of concurrent rotations, one succeeds and the others get 409.
+    """
     if not g.token_id:
         abort(400, message="present the token to rotate in the Authorization header")
     service = current_runtime().tokens()

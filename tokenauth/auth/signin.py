@@ -21,6 +21,7 @@ import threading
 
 from sqlalchemy.orm import Session
 
+from .. import rules
 from ..errors import AuthenticationFailed, LockedOut, SignInBusy
 from ..models import User
 from ..security import passwords
@@ -61,7 +62,7 @@ class PasswordSignIn:
                         "retry_after=%d", tag, client_ip, via, locked)
             raise LockedOut(locked)
         if not self._checks.acquire(blocking=False):
-            log.info("sign-in refused, password checks busy: user=%s client=%s via=%s",
+            log.info("sign-in refused, too many being checked: user=%s client=%s via=%s",
                      tag, client_ip, via)
             raise SignInBusy()
         try:
@@ -83,7 +84,7 @@ class PasswordSignIn:
 
     @staticmethod
     def _check(session: Session, username: str, password: str) -> User | None:
-        user = users.find_user(session, username) if users.valid_username(username) else None
+        user = users.find_user(session, username) if rules.USERNAME.accepts(username) else None
         # Checked against a dummy hash when there is none: every failure costs the same.
         matches = passwords.verify_password(password, user.password_hash if user else None)
         if matches and user.active and user.source == "internal":

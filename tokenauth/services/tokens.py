@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from .. import rules
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import ApiToken, User, utcnow
 from ..security import tokens as token_format
@@ -38,26 +38,6 @@ def status_condition(status: str, now: datetime):
     return and_(not_revoked, or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
 
 
-def checked_name(name: str | None) -> str:
-    """The display name, stripped. Raises InvalidInput unless it is 1-100 characters."""
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 100:
-        raise InvalidInput("invalid name", {"name": ["Length must be between 1 and 100."]})
-    return name
-
-
-def normalise_origins(origins) -> list[str]:
-    """Origins (IP addresses or CIDRs) in canonical form. Raises InvalidInput."""
-    result = []
-    for origin in origins or ():
-        try:
-            result.append(str(ipaddress.ip_network(origin, strict=False)))
-        except ValueError:
-            raise InvalidInput("invalid origin", {"allowed_origins": [
-                f"{origin!r} is not an IP address or CIDR."]}) from None
-    return result
-
-
 class TokenService:
     """Token operations on one session; the caller commits."""
 
@@ -71,18 +51,21 @@ class TokenService:
                allowed_origins=()) -> IssuedToken:
         """Store a new token for ``user`` and return it with its raw value.
 
-        Raises InvalidInput for a name out of range, or an expiry in the past, absent when
-        a maximum lifetime is set, or beyond that maximum.
+        Raises InvalidInput for a value that breaks its rule (``tokenauth.rules``), or an
+        expiry in the past, absent when a maximum lifetime is set, or beyond that maximum.
         """
         now = self.clock()
-        name = checked_name(name)
-        expires_at = self._checked_expiry(expires_at, now)
+        return self._issue(user, rules.TOKEN_NAME.check(name),
+                           self._checked_expiry(expires_at, now), rules.SCOPES.check(scopes),
+                           rules.ALLOWED_ORIGINS.check(allowed_origins), now)
+
+    def _issue(self, user: User, name: str, expires_at, scopes, allowed_origins,
+               now: datetime) -> IssuedToken:
         raw = token_format.generate(self.settings.token_prefix)
         token = ApiToken(
             user=user, name=name, created_at=now, expires_at=expires_at,
             token_hash=token_format.token_hash(self.settings.token_pepper, raw),
-            hint=token_format.hint(raw), scopes=sorted(set(scopes or ())),
-            allowed_origins=normalise_origins(allowed_origins),
+            hint=token_format.hint(raw), scopes=list(scopes), allowed_origins=list(allowed_origins),
         )
         self.session.add(token)
         self.session.flush()
@@ -106,17 +89,27 @@ class TokenService:
         return expires_at
 
     def rotate(self, token: ApiToken) -> IssuedToken:
-        """Issue a new secret with the same metadata and revoke ``token``.
+        """Revoke ``token`` and issue a new secret with the same metadata, atomically: of
+        concurrent rotations of one token, exactly one gets a successor.
 
-        Raises Conflict when ``token`` is already revoked or expired.
+        Raises Conflict when ``token`` is revoked or expired, also when another rotation or
+        revocation got there first (this copy of it may be stale); InvalidInput when its
+        expiry breaks the maximum lifetime. On an error the caller rolls back.
         """
-        status = token.status_at(self.clock())
-        if status != "active":
-            raise Conflict(f"cannot rotate a token that is {status}")
-        issued = self.create(token.user, token.name, token.expires_at, token.scopes,
-                             token.allowed_origins)
-        self.revoke(token)
-        return issued
+        now = self.clock()
+        status = token.status_at(now)
+        if status == "active":
+            expires_at = self._checked_expiry(token.expires_at, now)
+            # The database decides, not this copy: only the request whose update revokes
+            # the still-active row issues a successor. PostgreSQL makes the others wait for
+            # the row lock and then re-reads it; on SQLite this update is the transaction's
+            # first write, so it waits for the write lock and then reads the latest row.
+            if self._revoke_if_active(token.id, now):
+                return self._issue(token.user, token.name, expires_at, token.scopes,
+                                   token.allowed_origins, now)
+            self.session.expire(token)
+            status = token.status_at(now)
+        raise Conflict(f"cannot rotate a token that is {status}")
 
     # -- reading ----------------------------------------------------------------------
     def list(self, user: User | None = None, status: str | None = None,
@@ -127,7 +120,10 @@ class TokenService:
         if user is not None:
             query = query.where(ApiToken.user_id == user.id)
         if username:
-            query = query.join(User, ApiToken.user_id == User.id).where(User.username == username)
+            if not rules.USERNAME.accepts(username):
+                return []  # no user has that name
+            query = query.join(User, ApiToken.user_id == User.id).where(
+                func.lower(User.username) == rules.username_key(username))
         if status:
             query = query.where(status_condition(status, self.clock()))
         return list(self.session.scalars(query))
@@ -135,8 +131,11 @@ class TokenService:
     def get(self, token_id: str, owner: User | None = None) -> ApiToken:
         """The token ``token_id``, which must belong to ``owner`` when given.
 
-        Raises NotFound, also for another user's token, so ids of others are not revealed.
+        Raises NotFound, also for another user's token, so ids of others are not revealed,
+        and for an id that is not well-formed, without asking the database.
         """
+        if not rules.is_id(token_id):
+            raise NotFound("token not found")
         token = self.session.get(ApiToken, token_id)
         if token is None or (owner is not None and token.user_id != owner.id):
             raise NotFound("token not found")
@@ -145,13 +144,24 @@ class TokenService:
     # -- changing ---------------------------------------------------------------------
     def rename(self, token: ApiToken, name: str) -> ApiToken:
         """Give ``token`` a new display name. Raises InvalidInput."""
-        token.name = checked_name(name)
+        token.name = rules.TOKEN_NAME.check(name)
         self.session.flush()
         return token
 
     def revoke(self, token: ApiToken) -> ApiToken:
-        """Revoke ``token`` (idempotent: the first revocation time is kept)."""
+        """Revoke ``token`` (idempotent: the first revocation time is kept, also when two
+        revocations race)."""
         if token.revoked_at is None:
-            token.revoked_at = self.clock()
-            self.session.flush()
+            self._revoke_if_active(token.id, self.clock(), expired_too=True)
+            self.session.expire(token, ["revoked_at"])
         return token
+
+    def _revoke_if_active(self, token_id: str, now: datetime, expired_too: bool = False) -> bool:
+        """Set ``revoked_at`` if the row is not revoked (nor expired, unless
+        ``expired_too``). True when this call changed the row."""
+        query = update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        if not expired_too:
+            query = query.where(or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
+        result = self.session.execute(query.values(revoked_at=now),
+                                      execution_options={"synchronize_session": False})
+        return result.rowcount == 1

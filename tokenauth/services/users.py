@@ -1,71 +1,59 @@
 """Users: internal (with a password here) and external (vouched for by the proxy)."""
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from .. import rules
 from ..errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from ..models import User, WebSession
 from ..security import passwords
-from ..security.tokens import looks_like_token
-
-# ASCII only: the username travels to the product in the X-Auth-User header.
-USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}")
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 1024
-
-
-def valid_username(username: str) -> bool:
-    return USERNAME_RE.fullmatch(username) is not None
-
-
-def check_password_rules(password: str) -> None:
-    """Raise :class:`InvalidInput` unless ``password`` is acceptable."""
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must be {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters",
-            {"password": ["Length must be between 8 and 1024."]},
-        )
-    if looks_like_token(password):
-        # Basic user:<secret> is read as a token when it has the token shape.
-        raise InvalidInput("password must not look like an API token",
-                           {"password": ["Must not look like an API token."]})
 
 
 def create_user(session: Session, username: str, password: str | None = None, *,
                 is_admin: bool = False, source: str = "internal") -> User:
-    """Create and flush a user. Raises InvalidInput, or Conflict if the username is taken."""
-    if not valid_username(username):
-        raise InvalidInput("invalid username", {"username": [
-            "1-150 characters: letters, digits and . _ @ + -, starting with a letter or digit."]})
+    """Create and flush a user. Raises InvalidInput (``rules.USERNAME``, ``rules.PASSWORD``),
+    or Conflict if the username is taken in any case (``Alice`` beside ``alice``)."""
+    username = rules.USERNAME.check(username)
     if password is not None:
-        check_password_rules(password)
-    if session.scalar(select(User.id).where(User.username == username)):
-        raise Conflict(f"user {username!r} already exists")
+        password = rules.PASSWORD.check(password)
+    taken = find_user(session, username)
+    if taken is not None:
+        raise _taken(username, taken.username)
     user = User(username=username, source=source, is_admin=is_admin,
                 password_hash=passwords.hash_password(password) if password else None)
     session.add(user)
     try:
         with session.begin_nested():
             session.flush()
-    except IntegrityError:
-        raise Conflict(f"user {username!r} already exists") from None
+    except IntegrityError:  # created meanwhile by another request
+        raise _taken(username) from None
     return user
 
 
+def _taken(username: str, existing: str | None = None) -> Conflict:
+    by = f" by {existing!r}" if existing and existing != username else ""
+    return Conflict(f"username {username!r} is taken{by}; usernames are unique regardless "
+                    "of case")
+
+
 def get_user(session: Session, user_id: str) -> User:
-    """The user with ``user_id``. Raises NotFound."""
-    user = session.get(User, user_id)
+    """The user with ``user_id``. Raises NotFound, also for an id that is not well-formed,
+    without asking the database."""
+    user = session.get(User, user_id) if rules.is_id(user_id) else None
     if user is None:
         raise NotFound("user not found")
     return user
 
 
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username))
+    """The user named ``username`` in any case (usernames are unique regardless of case),
+    or None; None without asking the database when it is no valid username."""
+    if not rules.USERNAME.accepts(username):
+        return None
+    return session.scalar(select(User).where(
+        func.lower(User.username) == rules.username_key(username)))
 
 
 def require_user(session: Session, username: str) -> User:
@@ -82,34 +70,61 @@ def list_users(session: Session) -> list[User]:
 
 def update_user(session: Session, user: User, *, active: bool | None = None,
                 is_admin: bool | None = None, password: str | None = None) -> User:
-    """Change ``active``, ``is_admin`` or the password. Raises InvalidInput.
+    """Change ``active``, ``is_admin`` or the password.
 
-    A password change or disabling the user ends all of their browser sessions (SPEC 5), in
+    Raises InvalidInput, or Conflict when the change would leave no active administrator
+    (also when two admins remove each other at the same time: one of them gets it). A
+    password change or disabling the user ends all of their browser sessions (SPEC 5), in
     the caller's transaction.
     """
+    changes = {}
     if active is not None:
-        user.active = active
+        changes["active"] = active
     if is_admin is not None:
-        user.is_admin = is_admin
+        changes["is_admin"] = is_admin
     if password is not None:
         if user.source != "internal":
             raise InvalidInput("external users have no password here",
                                {"password": ["External users sign in elsewhere."]})
-        check_password_rules(password)
-        user.password_hash = passwords.hash_password(password)
-    if password is not None or active is False:
+        changes["password_hash"] = passwords.hash_password(rules.PASSWORD.check(password))
+    if not changes:
+        return user
+    change = update(User).where(User.id == user.id)
+    if active is False or is_admin is False:
+        change = change.where(_keeps_an_active_admin(session, user.id))
+    if session.execute(change.values(**changes),
+                       execution_options={"synchronize_session": False}).rowcount != 1:
+        raise Conflict("cannot demote or disable the last active administrator; make "
+                       "another user an administrator first")
+    if password is not None or active is False:  # SPEC 5: every session of theirs ends
         session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    session.flush()
+    session.expire(user)
     return user
 
 
+def _keeps_an_active_admin(session: Session, user_id: str):
+    """A condition for updating user ``user_id``: it is no active admin, or another is.
+
+    The database evaluates it in the update itself, on current rows. On PostgreSQL the
+    active admins' rows are locked first, in id order, so a concurrent removal waits here
+    and then sees this one's result; SQLite lets one writer in at a time, and the update is
+    the transaction's first write, so it reads the latest rows.
+    """
+    session.scalars(select(User.id).where(User.is_admin, User.active)
+                    .order_by(User.id).with_for_update()).all()
+    other = aliased(User)
+    another_active_admin = (select(other.id)
+                            .where(other.is_admin, other.active, other.id != user_id).exists())
+    return or_(~and_(User.is_admin, User.active), another_active_admin)
+
+
 def external_user(session: Session, username: str) -> User:
-    """The external user ``username``, created on first sight (SPEC 4).
+    """The external user ``username`` (in any case), created on first sight (SPEC 4).
 
     Raises AuthenticationFailed for an invalid name, a disabled user, or an internal user
     of that name (the proxy cannot sign in as a local account).
     """
-    if not valid_username(username):
+    if not rules.USERNAME.accepts(username):
         raise AuthenticationFailed("the external user header does not hold a valid username")
     user = find_user(session, username)
     if user is None:

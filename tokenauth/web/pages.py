@@ -2,8 +2,9 @@
 buttons call the JSON API (``/api/v1``) with the session cookie and the CSRF token."""
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
+from .. import rules
 from ..extensions import db
 from ..models import utcnow
 from ..runtime import current_runtime
@@ -36,7 +37,12 @@ def admin_tokens():
     username = request.args.get("user", "").strip()
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
-    found = current_runtime().tokens().list(status=status, username=username)
+    if username and not rules.USERNAME.accepts(username):
+        # No user has such a name: say so instead of asking the database.
+        flash(f"No user can be named like that. {rules.USERNAME.summary}", "error")
+        found = []
+    else:
+        found = current_runtime().tokens().list(status=status, username=username)
     return render_template("admin_tokens.html", tokens=found, user_filter=username,
                            status_filter=status, statuses=STATUSES,
                            usernames=[user.username for user in users.list_users(db.session)])

@@ -1,7 +1,7 @@
 """web sessions: browser sign-ins kept on the server (SPEC 5)
 
 Revision ID: 0003_web_sessions
-Revises: 0001
+Revises: 0002_usernames_unique_ci
 Create Date: 2026-11-28 16:30:00
 
 Ends every session signed in before it: the old cookies carry no session id.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "0003_web_sessions"
-down_revision = "0001"
+down_revision = "0002_usernames_unique_ci"
 branch_labels = None
 depends_on = None
 
