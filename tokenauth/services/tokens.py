@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
+from . import changes
 from ..models import ApiToken, User, utcnow
 from ..security import tokens as token_format
 from ..settings import Settings
@@ -154,4 +155,5 @@ class TokenService:
         if token.revoked_at is None:
             token.revoked_at = self.clock()
             self.session.flush()
+            changes.publish(self.session, token_id=token.id)
         return token

@@ -11,6 +11,7 @@ from ..errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from ..models import User, WebSession
 from ..security import passwords
 from ..security.tokens import looks_like_token
+from . import changes
 
 # ASCII only: the username travels to the product in the X-Auth-User header.
 USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}")
@@ -87,8 +88,9 @@ def update_user(session: Session, user: User, *, active: bool | None = None,
     A password change or disabling the user ends all of their browser sessions (SPEC 5), in
     the caller's transaction.
     """
-    if active is not None:
+    if active is not None and active != user.active:
         user.active = active
+        changes.publish(session, user_id=user.id)  # cached lookups of their tokens change
     if is_admin is not None:
         user.is_admin = is_admin
     if password is not None:
