@@ -22,3 +22,9 @@ def bearer(token: str) -> dict:
 def corrupt(token: str) -> str:
     """``token`` with its last character changed, so its check digits no longer match."""
     return token[:-1] + ("A" if token[-1] != "A" else "B")
+
+
+def listening(app, seconds: float = 10.0):
+    """Wait until ``app``'s revocation listener listens: lookups are cached only from then on."""
+    assert app.extensions["tokenauth"].changes.wait_listening(seconds), "listener never listened"
+    return app

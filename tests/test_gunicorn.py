@@ -10,7 +10,7 @@ import pytest
 from tokenauth.extensions import db
 from tokenauth.models import ApiToken
 
-from .helpers import bearer, corrupt
+from .helpers import PASSWORD, basic, bearer, corrupt
 from .servers import gunicorn, stop, tokenauth_env
 
 pytestmark = pytest.mark.e2e
@@ -80,3 +80,23 @@ def eventually(condition, seconds: float = 5.0) -> bool:
 def stored_last_access(token_id):
     db.session.remove()
     return db.session.get(ApiToken, token_id).last_accessed_at
+
+
+def test_revocation_reaches_every_worker_within_a_second(database_url, make_user, make_token,
+                                                         tmp_path):
+    """Both workers cache the token for minutes; revoking it through one of them is refused
+    by all of them a second later."""
+    env = tokenauth_env(database_url, tmp_path / "instance", verify_cache_ttl=300)
+    issued = make_token(make_user("alice"))
+    with gunicorn(env, tmp_path / "logs", workers=2) as (url, _):
+        warm_until = time.monotonic() + 1.5  # both workers listen and cache it meanwhile
+        while time.monotonic() < warm_until:
+            assert get(url + "/verify", bearer(issued.raw))[0] == 200
+        request = urllib.request.Request(f"{url}/api/v1/tokens/{issued.token.id}",
+                                         method="DELETE", headers=basic("alice", PASSWORD))
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 204
+        time.sleep(1.0)
+        answers = {get(url + "/verify", bearer(issued.raw))[1]["X-Auth-Error"]
+                   for _ in range(40)}
+        assert answers == {"revoked"}

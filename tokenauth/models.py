@@ -4,7 +4,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, TypeDecorator, func
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, TypeDecorator,
+                        func)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -126,3 +127,17 @@ class WebSession(db.Model):
 
     def __repr__(self) -> str:
         return f"<WebSession of {self.user_id} until {iso_utc(self.expires_at)}>"
+
+
+class TokenChange(db.Model):
+    """A change that cached /verify answers must learn of (SPEC 3): a token revoked (also by
+    rotation), a user disabled or enabled. Written in the same transaction as the change;
+    every worker's ``verify.changes.ChangeListener`` reads it (on PostgreSQL it is also
+    announced with NOTIFY) and drops the cached lookups it concerns."""
+
+    __tablename__ = "token_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    token_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))

@@ -16,7 +16,9 @@ from .proxy import TrustedProxies
 from .security.login_limiter import LoginLimiter
 from .services.tokens import TokenService
 from .settings import Settings
+from .services import changes
 from .verify.cache import VerifyCache
+from .verify.changes import ChangeListener
 from .verify.last_access import LastAccessRecorder
 from .verify.password_signin import BasicPasswordAuth
 from .verify.store import TokenStore
@@ -30,6 +32,7 @@ class Runtime:
     metrics: Metrics
     signin: PasswordSignIn  # password sign-ins: web login, API Basic, /verify
     cache: VerifyCache
+    changes: ChangeListener
     store: TokenStore
     recorder: LastAccessRecorder
     verifier: Verifier
@@ -45,21 +48,23 @@ class Runtime:
                                              settings.login_lockout_seconds),
                                 settings.password_check_concurrency, settings.secret_key)
         cache = VerifyCache(settings.verify_cache_ttl, settings.verify_cache_size)
-        store = TokenStore(engine, call_deadline(settings.database_timeout))
+        call_seconds = call_deadline(settings.database_timeout)
+        listener = ChangeListener(engine, cache, call_seconds)
+        store = TokenStore(engine, call_seconds)
         recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics)
-        verifier = Verifier(settings.token_pepper, cache, store, recorder, metrics,
+        verifier = Verifier(settings.token_pepper, cache, listener, store, recorder, metrics,
                             BasicPasswordAuth(app, signin))
         return cls(settings, TrustedProxies(settings.trusted_networks), metrics, signin,
-                   cache, store, recorder, verifier)
+                   cache, listener, store, recorder, verifier)
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.settings)
 
     def commit(self) -> None:
-        """Commit a management change and forget cached lookups, so a revocation or a
-        disabled user is refused at once on this worker (other workers: within the TTL)."""
+        """Commit a management change; what it revoked or disabled is dropped from this
+        worker's cache at once (other workers and replicas: their ChangeListener)."""
         db.session.commit()
-        self.cache.clear()
+        self.changes.forget(changes.committed(db.session))
 
     def flush_last_access(self) -> int:
         """Write pending last-access times; called on graceful shutdown."""
@@ -68,6 +73,7 @@ class Runtime:
     def close(self) -> None:
         """Publish the last metrics and release the /verify connections (worker exit, tests)."""
         self.metrics.close()
+        self.changes.close()
         self.store.close()
 
 

@@ -4,7 +4,7 @@ from flask_migrate import downgrade, upgrade
 
 from tokenauth.extensions import db
 
-from ..helpers import bearer, corrupt
+from ..helpers import bearer, corrupt, listening
 
 
 def test_healthz(client):
@@ -39,7 +39,8 @@ def metric(text, name, **labels):
     return 0.0
 
 
-def test_metrics_count_outcomes_latency_and_cache(client, make_user, make_token):
+def test_metrics_count_outcomes_latency_and_cache(app, client, make_user, make_token):
+    listening(app)
     issued = make_token(make_user("alice"))
     client.get("/verify", headers=bearer(issued.raw))
     client.get("/verify", headers=bearer(issued.raw))

@@ -3,7 +3,7 @@ import pytest
 
 from tokenauth.verify.cache import VerifyCache
 
-from ..helpers import bearer
+from ..helpers import bearer, listening
 
 
 class Clock:
@@ -59,7 +59,7 @@ class CountingStore:
 
 
 def test_a_full_cache_does_not_send_every_token_to_the_database(make_app, make_user, make_token):
-    app = make_app(verify_cache_ttl=300, verify_cache_size=3)
+    app = listening(make_app(verify_cache_ttl=300, verify_cache_size=3))
     verifier = app.extensions["tokenauth"].verifier
     verifier.store = counting = CountingStore(verifier.store)
     alice = make_user("alice")

@@ -8,7 +8,7 @@ import pytest
 from tokenauth.extensions import db
 from tokenauth.models import ApiToken
 
-from ..helpers import PASSWORD, basic, bearer, corrupt
+from ..helpers import PASSWORD, basic, bearer, corrupt, listening
 
 CHALLENGES = ['Basic realm="tokenauth"', 'Bearer realm="tokenauth"']
 
@@ -228,6 +228,7 @@ class TestCache:
         assert_denied(client_a.get("/verify", headers=bearer(token.raw)), "revoked")
 
     def test_cache_hit_serves_without_the_database(self, app, client, token):
+        listening(app)
         client.get("/verify", headers=bearer(token.raw))
         with mock.patch("tokenauth.verify.store.TokenStore.snapshot") as snapshot:
             assert client.get("/verify", headers=bearer(token.raw)).status_code == 200

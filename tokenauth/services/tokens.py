@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from .. import rules
 from ..errors import Conflict, InvalidInput, NotFound
+from . import changes
 from ..models import ApiToken, User, utcnow
 from ..security import tokens as token_format
 from ..settings import Settings
@@ -164,4 +165,7 @@ class TokenService:
             query = query.where(or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
         result = self.session.execute(query.values(revoked_at=now),
                                       execution_options={"synchronize_session": False})
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        changes.publish(self.session, token_id=token_id)  # every worker's cache learns of it
+        return True

@@ -9,6 +9,7 @@ from .. import rules
 from ..errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from ..models import User, WebSession
 from ..security import passwords
+from . import changes
 
 
 def create_user(session: Session, username: str, password: str | None = None, *,
@@ -77,25 +78,27 @@ def update_user(session: Session, user: User, *, active: bool | None = None,
     password change or disabling the user ends all of their browser sessions (SPEC 5), in
     the caller's transaction.
     """
-    changes = {}
+    values = {}
     if active is not None:
-        changes["active"] = active
+        values["active"] = active
     if is_admin is not None:
-        changes["is_admin"] = is_admin
+        values["is_admin"] = is_admin
     if password is not None:
         if user.source != "internal":
             raise InvalidInput("external users have no password here",
                                {"password": ["External users sign in elsewhere."]})
-        changes["password_hash"] = passwords.hash_password(rules.PASSWORD.check(password))
-    if not changes:
+        values["password_hash"] = passwords.hash_password(rules.PASSWORD.check(password))
+    if not values:
         return user
     change = update(User).where(User.id == user.id)
     if active is False or is_admin is False:
         change = change.where(_keeps_an_active_admin(session, user.id))
-    if session.execute(change.values(**changes),
+    if session.execute(change.values(**values),
                        execution_options={"synchronize_session": False}).rowcount != 1:
         raise Conflict("cannot demote or disable the last active administrator; make "
                        "another user an administrator first")
+    if active is not None and active != user.active:
+        changes.publish(session, user_id=user.id)  # cached lookups of their tokens change
     if password is not None or active is False:  # SPEC 5: every session of theirs ends
         session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     session.expire(user)

@@ -20,16 +20,20 @@ class VerifyCache:
         self._entries: OrderedDict = OrderedDict()  # key -> (stored_at, value), coldest first
         self._lock = threading.Lock()
 
-    def get(self, key):
-        """The cached value for ``key``, or None when absent or older than the TTL."""
+    def get(self, key, max_age: float | None = None):
+        """The cached value for ``key``, or None when absent, older than the TTL, or older
+        than ``max_age`` seconds when given (the entry is then kept for later)."""
         if self.ttl <= 0:
             return None
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if self.clock() - entry[0] >= self.ttl:
+            age = self.clock() - entry[0]
+            if age >= self.ttl:
                 del self._entries[key]
+                return None
+            if max_age is not None and age >= max_age:
                 return None
             self._entries.move_to_end(key)
             return entry[1]

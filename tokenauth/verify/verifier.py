@@ -36,14 +36,17 @@ class Identity:
 class Verifier:
     """The SPEC 3 decision. Collaborators are built by the runtime:
 
-    ``cache`` (digest -> (snapshot, identity)), ``store`` (one indexed lookup),
+    ``cache`` (digest -> (snapshot, identity)), ``changes`` (how old a cached lookup may be,
+    given what the revocation listener can vouch for), ``store`` (one indexed lookup),
     ``recorder`` (last access), ``metrics``, and ``password_signin(username, password,
     client_ip) -> Identity`` for Basic passwords (raises VerifyDenied).
     """
 
-    def __init__(self, pepper: str, cache, store, recorder, metrics, password_signin):
+    def __init__(self, pepper: str, cache, changes, store, recorder, metrics,
+                 password_signin):
         self.pepper = pepper
         self.cache = cache
+        self.changes = changes
         self.store = store
         self.recorder = recorder
         self.metrics = metrics
@@ -81,16 +84,19 @@ class Verifier:
     def lookup(self, digest: str) -> tuple:
         """``(snapshot, identity)`` for ``digest``, from the cache or one indexed query;
         ``(None, None)`` when no token has that hash."""
-        found = self.cache.get(digest)
+        self.changes.ensure_running()
+        found = self.cache.get(digest, self.changes.max_age())
         self.metrics.cache_lookup(hit=found is not None)
         if found is not None:
             return found
+        read_at = self.changes.clock()
         snap = self.store.snapshot(digest)
         if snap is None:
             return None, None
         found = (snap, Identity(snap.username, snap.user_id, snap.source, snap.token_id,
                                 snap.scopes, snap.expires_at))
-        self.cache.put(digest, found)
+        if self.changes.may_cache(read_at):
+            self.cache.put(digest, found)
         return found
 
 
