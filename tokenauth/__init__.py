@@ -13,7 +13,8 @@ from .runtime import Runtime
 from .settings import Settings, load_settings
 from .verify import views as verify_views
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "__version__"]
+__version__ = "0.1.0"
 
 
 def create_app(config: dict | None = None) -> Flask:
