@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 
 from .extensions import db, migrate
@@ -38,3 +40,14 @@ def init_app(app) -> None:
     if url.startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def expected_revisions() -> set:
+    """The schema revisions this code expects (the heads of its migrations)."""
+    return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
+def schema_revisions(connection) -> tuple[set, set]:
+    """(the schema revisions the database is at, the ones this code expects); the first is
+    empty for a database without tokenauth's tables."""
+    return set(MigrationContext.configure(connection).get_current_heads()), expected_revisions()
