@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from click.testing import CliRunner
 
 from tokenauth.cli import main
 from tokenauth.errors import AuthenticationFailed
@@ -213,3 +214,14 @@ def test_tokens_rotate(run, make_user, make_token, client):
     assert (answer.status_code, answer.headers["X-Auth-Scopes"]) == (200, "read")
     again = run("tokens", "rotate", old.token.id)
     assert (again.exit_code, again.output) == (1, "Error: cannot rotate a token that is revoked\n")
+
+
+@pytest.mark.parametrize("group, commands", [
+    ("db", ["current", "upgrade"]),
+    ("users", ["create", "demote", "disable", "enable", "list", "promote", "set-password"]),
+    ("tokens", ["create", "list", "revoke", "rotate"]),
+])
+def test_each_group_offers_what_an_operator_needs(group, commands):
+    output = CliRunner().invoke(main, [group, "--help"]).output
+    listed = output.split("Commands:\n", 1)[1].splitlines()
+    assert [line.split()[0] for line in listed if line.strip()] == commands

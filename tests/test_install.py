@@ -68,7 +68,8 @@ def test_the_installed_package_migrates_and_serves_from_any_folder(venv, tmp_pat
     env = clean_env()
     instance = venv.parent / "var" / "tokenauth-instance"
 
-    located = subprocess.run([str(venv / "python"), "-c", "import tokenauth; print(tokenauth.__file__)"],
+    located = subprocess.run([str(venv / "python"), "-c",
+                              "import tokenauth; print(tokenauth.__file__)"],
                              env=env, cwd=folders[0], capture_output=True, text=True, timeout=60)
     assert located.stdout.startswith(str(venv.parent))  # the wheel, not this checkout
     assert run_tokenauth("--version", env=env, cwd=folders[0], script=script).stdout == \

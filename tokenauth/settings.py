@@ -219,7 +219,8 @@ def _rule_problems(settings: Settings):
         except ValueError:
             yield (f"TOKENAUTH_TRUSTED_PROXIES: {cidr!r} is not valid: use IP addresses or "
                    "CIDRs separated by commas (e.g. 127.0.0.0/8,10.0.0.5)")
-    if settings.max_token_days is not None and settings.default_token_days > settings.max_token_days:
+    longest = settings.max_token_days
+    if longest is not None and settings.default_token_days > longest:
         yield (f"TOKENAUTH_DEFAULT_TOKEN_DAYS={settings.default_token_days} is not valid: must "
                f"not exceed TOKENAUTH_MAX_TOKEN_DAYS={settings.max_token_days}")
     header = settings.external_user_header

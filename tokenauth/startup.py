@@ -73,7 +73,8 @@ def inspect_database(url: str) -> tuple[list[str], int | None]:
     Uses a connection of its own that is closed at once, so a server's master process can
     ask before it forks its workers.
     """
-    engine = create_engine(url, poolclass=NullPool, connect_args=engine_options(url)["connect_args"])
+    engine = create_engine(url, poolclass=NullPool,
+                           connect_args=engine_options(url)["connect_args"])
     try:
         with engine.connect() as connection:
             problems = schema_problems(connection, url)
