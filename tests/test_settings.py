@@ -203,3 +203,9 @@ def test_an_instance_folder_that_cannot_be_made_is_a_problem(tmp_path):
     [problem] = caught.value.problems
     assert problem.startswith(f"TOKENAUTH_INSTANCE_PATH='{tmp_path / 'file' / 'inst'}' is not "
                               "usable (Not a directory: ")
+
+
+def test_a_settings_error_holds_its_problems():
+    assert SettingsError("TOKENAUTH_X is wrong").problems == ["TOKENAUTH_X is wrong"]
+    error = SettingsError(["TOKENAUTH_A is wrong", "TOKENAUTH_B is wrong"])
+    assert str(error) == "TOKENAUTH_A is wrong\nTOKENAUTH_B is wrong"

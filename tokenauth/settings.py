@@ -35,7 +35,7 @@ class SettingsError(ValueError):
     variable and what would be valid."""
 
     def __init__(self, problems):
-        self.problems = list(problems)
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
 
 
