@@ -5,7 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 from tokenauth.cli import main
-from tokenauth.errors import AuthenticationFailed
+from tokenauth.cli.common import rule_message
+from tokenauth.errors import AuthenticationFailed, InvalidInput
 from tokenauth.extensions import db
 from tokenauth.models import ApiToken, User
 from tokenauth.services import users
@@ -225,3 +226,14 @@ def test_each_group_offers_what_an_operator_needs(group, commands):
     output = CliRunner().invoke(main, [group, "--help"]).output
     listed = output.split("Commands:\n", 1)[1].splitlines()
     assert [line.split()[0] for line in listed if line.strip()] == commands
+
+
+@pytest.mark.parametrize("errors, expected", [
+    (None, "invalid name"),
+    ({"name": ["Length must be between 1 and 100."]},
+     "invalid name: Length must be between 1 and 100."),
+    ({"scopes": {0: ["Too long."], 2: ["Bad character."]}},
+     "invalid name: Too long. Bad character."),
+])
+def test_a_broken_rule_is_shown_with_its_rules(errors, expected):
+    assert rule_message(InvalidInput("invalid name", errors)) == expected

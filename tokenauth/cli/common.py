@@ -69,8 +69,17 @@ def database_command(check_schema: bool = True):
 
 def rule_message(error: TokenAuthError) -> str:
     """The error and the rules it carries: ``invalid username: 1-150 characters: ...``."""
-    rules = [message for messages in (error.errors or {}).values() for message in messages]
+    rules = list(_messages(error.errors or {}))
     return ": ".join([str(error), " ".join(rules)]) if rules else str(error)
+
+
+def _messages(errors):
+    """The messages in a field -> messages mapping, however deeply nested."""
+    if isinstance(errors, str):
+        yield errors
+    else:
+        for value in errors.values() if isinstance(errors, dict) else errors:
+            yield from _messages(value)
 
 
 def parse_when(value: str):
