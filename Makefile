@@ -21,7 +21,7 @@ migrate: venv
 	$(BIN)/tokenauth db upgrade
 
 run: migrate
-	TOKENAUTH_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
+	$(BIN)/tokenauth serve --bind $(HOST):$(PORT)
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

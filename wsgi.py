@@ -1,4 +1,2 @@
-"""WSGI entry point for gunicorn: ``gunicorn -c gunicorn.conf.py wsgi:app``."""
-from tokenauth import create_app
-
-app = create_app()
+"""WSGI entry point: ``gunicorn wsgi:app``. The packaged one is ``tokenauth.serve.wsgi:app``."""
+from tokenauth.serve.wsgi import app  # noqa: F401

@@ -8,10 +8,12 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TOKENAUTH = Path(sys.executable).parent / "tokenauth"  # the console script of this venv
 
 
 def _load_demo():
@@ -25,6 +27,24 @@ def _load_demo():
 
 demo = _load_demo()
 stop, free_port, wait_for_http = demo.stop, demo.free_port, demo.wait_for_http
+
+
+def clean_env(**variables) -> dict:
+    """This environment without any TOKENAUTH_* setting, the metrics folder or this venv on
+    PATH (so messages name the console script by its path), plus ``variables``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TOKENAUTH_") and k != "PROMETHEUS_MULTIPROC_DIR"}
+    env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep)
+                                  if part and Path(part).resolve() != TOKENAUTH.parent.resolve())
+    env.update(variables)
+    return env
+
+
+def run_tokenauth(*args, env: dict, cwd: Path, input: str | None = None,
+                  script: Path = TOKENAUTH) -> subprocess.CompletedProcess:
+    """Run the console script as a user would; text output, at most 60 s."""
+    return subprocess.run([str(script), *args], env=env, cwd=cwd, input=input, text=True,
+                          capture_output=True, timeout=60)
 
 
 def tokenauth_env(database_url: str, instance_path: Path, **settings) -> dict:

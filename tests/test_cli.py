@@ -2,25 +2,20 @@
 import re
 
 import pytest
+from click.testing import CliRunner
 
 from tokenauth.cli import main
+from tokenauth.cli.common import rule_message
+from tokenauth.errors import InvalidInput
 from tokenauth.extensions import db
 from tokenauth.models import ApiToken, User
+from tokenauth.security.passwords import verify_password
 
-from .helpers import bearer
-
-
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def run(*args, input=None):
-        return runner.invoke(main, list(args), input=input, obj=None)
-    return run
+from .helpers import PASSWORD, bearer
 
 
 @pytest.fixture
-def run(app, cli):
+def run(app):
     """Invoke the group with the test app as the FlaskGroup's app."""
     from flask.cli import ScriptInfo
     runner = app.test_cli_runner()
@@ -45,7 +40,9 @@ def test_users_create_prompts_twice_without_stdin_flag(run):
 
 
 @pytest.mark.parametrize("args, input, message", [
-    (["users", "create", "bad name", "--password-stdin"], "a-long-password\n", "invalid username"),
+    (["users", "create", "bad name", "--password-stdin"], "a-long-password\n",
+     "Error: invalid username: Not a valid username. A username is 1-150 ASCII characters: "
+     "letters, digits and . _ @ + -, starting with a letter or digit."),
     (["users", "create", "carl", "--password-stdin"], "short\n", "password"),
 ])
 def test_users_create_errors(run, args, input, message):
@@ -84,8 +81,10 @@ def test_tokens_create_relative_days(run, make_user):
 
 @pytest.mark.parametrize("args, message", [
     (["tokens", "create", "ghost", "--name", "t"], "not found"),
-    (["tokens", "create", "alice", "--name", "t", "--expires-at", "yesterday"], "Not a valid"),
-    (["tokens", "create", "alice", "--name", "t", "--expires-at", "2001-01-01"], "past"),
+    (["tokens", "create", "alice", "--name", "t", "--expires-at", "yesterday"],
+     "Or a number of days from now (30d)."),
+    (["tokens", "create", "alice", "--name", "t", "--expires-at", "2001-01-01"],
+     "Must be in the future."),
     (["tokens", "create", "alice", "--name", "t", "--no-expiry", "--expires-at", "7d"], "exclude"),
     (["tokens", "revoke", "nope"], "not found"),
 ])
@@ -147,3 +146,132 @@ def test_tokens_commands_find_users_in_any_case(run, make_user):
     make_user("Alice")
     assert run("tokens", "create", "alice", "--name", "t").exit_code == 0
     assert "Alice" in run("tokens", "list", "ALICE").output
+
+
+# -- users: a header row, and every change the API can make -------------------------------
+def test_users_list_has_a_header_row(run, make_user):
+    alice = make_user("alice", admin=True)
+    bob = make_user("bob", active=False)
+    lines = run("users", "list").output.splitlines()
+    assert lines[0].split() == ["ID", "USERNAME", "SOURCE", "ROLE", "STATUS"]
+    assert [line.split() for line in lines[1:]] == [
+        [alice.id, "alice", "internal", "admin", "active"],
+        [bob.id, "bob", "internal", "user", "disabled"],
+    ]
+
+
+def stored_user(username):
+    db.session.expire_all()
+    return db.session.scalar(db.select(User).where(User.username == username))
+
+
+@pytest.mark.parametrize("command, output, attribute, before, after", [
+    ("disable", "disabled alice", "active", True, False),
+    ("enable", "enabled alice", "active", False, True),
+    ("promote", "promoted to admin: alice", "is_admin", False, True),
+    ("demote", "demoted to user: alice", "is_admin", True, False),
+])
+def test_user_changes(run, make_user, command, output, attribute, before, after):
+    make_user("root", admin=True)  # the last active admin cannot be demoted
+    make_user("alice", active=before if attribute == "active" else True,
+              admin=before if attribute == "is_admin" else False)
+    result = run("users", command, "alice")
+    assert (result.exit_code, result.output) == (0, output + "\n")
+    assert getattr(stored_user("alice"), attribute) is after
+
+
+def test_disabling_a_user_stops_their_tokens_at_once(run, make_user, make_token, client):
+    issued = make_token(make_user("alice"))
+    assert run("users", "disable", "alice").exit_code == 0
+    answer = client.get("/verify", headers=bearer(issued.raw))
+    assert (answer.status_code, answer.headers["X-Auth-Error"]) == (401, "user_disabled")
+
+
+@pytest.mark.parametrize("args, input", [
+    (["--password-stdin"], "a-new-password-1\n"),
+    ([], "a-new-password-1\na-new-password-1\n"),  # asks twice
+])
+def test_set_password(run, make_user, args, input):
+    make_user("alice")
+    result = run("users", "set-password", "alice", *args, input=input)
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("changed the password of alice\n")
+    assert "a-new-password-1" not in result.output
+    stored = stored_user("alice").password_hash
+    assert verify_password("a-new-password-1", stored)
+    assert not verify_password(PASSWORD, stored)
+
+
+@pytest.mark.parametrize("args, input, message", [
+    (["users", "disable", "ghost"], None, "Error: user 'ghost' not found\n"),
+    (["users", "set-password", "alice", "--password-stdin"], "short\n",
+     "Error: invalid password: Too short: at least 8 characters. A password is 8-1024 "
+     "characters and must not look like an API token.\n"),
+    (["users", "set-password", "ext", "--password-stdin"], "a-long-password\n",
+     "Error: external users have no password here: External users sign in elsewhere.\n"),
+])
+def test_user_change_errors_say_the_rule(run, make_user, args, input, message):
+    make_user("alice")
+    make_user("ext", source="external")
+    result = run(*args, input=input)
+    assert result.exit_code == 1
+    assert result.output.endswith(message)
+
+
+# -- tokens: scopes, origins, rotation ----------------------------------------------------
+def test_tokens_create_with_scopes_and_origins(run, make_user, client):
+    make_user("alice")
+    result = run("tokens", "create", "alice", "--name", "ci", "--scope", "read",
+                 "--scope", "deploy:prod", "--origin", "127.0.0.1", "--origin", "10.0.0.0/8")
+    assert result.exit_code == 0, result.output
+    token = db.session.scalar(db.select(ApiToken))
+    assert token.scopes == ["deploy:prod", "read"]
+    assert token.allowed_origins == ["127.0.0.1/32", "10.0.0.0/8"]
+    answer = client.get("/verify", headers=bearer(result.output.strip()))
+    assert answer.headers["X-Auth-Scopes"] == "deploy:prod read"
+
+
+def test_tokens_create_refuses_what_the_api_refuses(run, make_user):
+    make_user("alice")
+    result = run("tokens", "create", "alice", "--name", "ci", "--scope", "ok",
+                 "--scope", "not ok", "--origin", "10.0.0.0/33")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: --scope 'not ok': Not a valid scope. A scope is "
+                                    "1-64 of A-Z a-z 0-9 : . _ / -")
+    assert "--origin '10.0.0.0/33': '10.0.0.0/33' is not an IP address or CIDR." in result.output
+    assert db.session.scalar(db.select(ApiToken)) is None
+
+
+def test_tokens_rotate(run, make_user, make_token, client):
+    old = make_token(make_user("alice"), name="deploy", scopes=["read"])
+    result = run("tokens", "rotate", old.token.id)
+    assert result.exit_code == 0, result.output
+    new = result.output.strip()
+    assert re.fullmatch(r"tka_[0-9A-Za-z]{46}", new)
+    assert client.get("/verify", headers=bearer(old.raw)).headers["X-Auth-Error"] == "revoked"
+    answer = client.get("/verify", headers=bearer(new))
+    assert (answer.status_code, answer.headers["X-Auth-Scopes"]) == (200, "read")
+    again = run("tokens", "rotate", old.token.id)
+    assert (again.exit_code, again.output) == (1, "Error: cannot rotate a token that is revoked\n")
+
+
+@pytest.mark.parametrize("group, commands", [
+    ("db", ["current", "upgrade"]),
+    ("users", ["create", "demote", "disable", "enable", "list", "promote", "set-password"]),
+    ("tokens", ["create", "list", "revoke", "rotate"]),
+])
+def test_each_group_offers_what_an_operator_needs(group, commands):
+    output = CliRunner().invoke(main, [group, "--help"]).output
+    listed = output.split("Commands:\n", 1)[1].splitlines()
+    assert [line.split()[0] for line in listed if line.strip()] == commands
+
+
+@pytest.mark.parametrize("errors, expected", [
+    (None, "invalid name"),
+    ({"name": ["Length must be between 1 and 100."]},
+     "invalid name: Length must be between 1 and 100."),
+    ({"scopes": {0: ["Too long."], 2: ["Bad character."]}},
+     "invalid name: Too long. Bad character."),
+])
+def test_a_broken_rule_is_shown_with_its_rules(errors, expected):
+    assert rule_message(InvalidInput("invalid name", errors)) == expected

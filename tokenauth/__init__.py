@@ -1,8 +1,6 @@
 """tokenauth: personal API tokens behind nginx ``auth_request``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
 from . import api, database, http_errors, logs, ops, verify, web
@@ -11,7 +9,8 @@ from .proxy import TrustedProxyMiddleware
 from .runtime import Runtime
 from .settings import Settings, load_settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "__version__"]
+__version__ = "0.1.0"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -19,7 +18,6 @@ def create_app(config: dict | None = None) -> Flask:
     on top of the ``TOKENAUTH_*`` environment. Raises SettingsError on a bad setting."""
     settings = load_settings(config)
     app = Flask(__name__, instance_path=settings.instance_path)
-    Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(flask_config(settings))
 
     logs.init_app(app, settings)

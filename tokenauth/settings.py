@@ -1,46 +1,86 @@
-"""Typed settings built once from ``TOKENAUTH_*`` variables and validated at start-up."""
+"""Typed settings, built once from ``TOKENAUTH_*`` variables and validated at start-up.
+
+Each field of :class:`Settings` is the variable ``TOKENAUTH_<FIELD>``, parsed by the field's
+type hint (bool, int, float, str, tuple[str, ...], or one of these ``| None``), with its
+simple rules (minimum, maximum, choices) beside it: adding a setting is one line. Every
+problem is collected and reported together, one line each, naming the variable and what
+would be valid.
+"""
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import re
 import secrets
+import types
+import typing
 from pathlib import Path
 
+from flask import Flask
 
-class SettingsError(ValueError):
-    """A setting is missing or invalid; the message names the variable."""
-
-
+ENVIRONMENTS = ("development", "production", "testing")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SECRETS = ("secret_key", "token_pepper")
+SECRET_ADVICE = "at least 32 random characters (e.g. openssl rand -hex 32)"
+DATABASE_ADVICE = ("use postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE or "
+                   "sqlite:////path/to/tokenauth.db")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-@dataclasses.dataclass(frozen=True)
+class SettingsError(ValueError):
+    """Settings are missing or invalid; ``problems`` has one line for each, naming the
+    variable and what would be valid."""
+
+    def __init__(self, problems):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***`` (for messages and repr)."""
+    return re.sub(r"(://[^/:@]*:)[^@]*@", r"\1***@", url)
+
+
+def hidden(value: str) -> str:
+    return "<hidden>" if value else ""
+
+
+def setting(default, *, minimum=None, maximum=None, choices=None, shown=None):
+    """A field with its rules. ``shown`` gives what ``repr`` shows instead of the value."""
+    return dataclasses.field(default=default, metadata={
+        "minimum": minimum, "maximum": maximum, "choices": choices, "shown": shown})
+
+
+def secret():
+    return setting("", shown=hidden)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
 class Settings:
-    env: str = "development"
-    instance_path: str = ""
-    database_url: str = ""
-    database_timeout: float = 3.0  # seconds any one wait on the database may take
-    # Kept out of repr(), so printing or logging the settings never shows them.
-    secret_key: str = dataclasses.field(default="", repr=False)
-    token_pepper: str = dataclasses.field(default="", repr=False)
+    env: str = setting("development", choices=ENVIRONMENTS)
+    instance_path: str = ""  # default: Flask's instance folder of the tokenauth package
+    database_url: str = setting("", shown=without_password)  # default: SQLite in the instance
+    database_timeout: float = setting(3.0, minimum=0.1, maximum=3600)  # any one database wait
+    secret_key: str = secret()
+    token_pepper: str = secret()
     token_prefix: str = "tka"
     allow_password_auth: bool = False
-    trusted_proxies: tuple = ("127.0.0.0/8", "::1/128")
+    trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     external_user_header: str | None = None
-    default_token_days: int = 90
-    max_token_days: int | None = None
-    last_access_resolution: int = 60
-    verify_cache_ttl: float = 2.0
-    verify_cache_size: int = 10_000
-    session_lifetime_minutes: int = 720
-    login_max_failures: int = 5
-    login_ip_max_failures: int = 20
-    login_lockout_seconds: int = 60
-    password_check_concurrency: int = 1
-    log_level: str = "INFO"
+    default_token_days: int = setting(90, minimum=1)
+    max_token_days: int | None = setting(None, minimum=1)
+    last_access_resolution: int = setting(60, minimum=0)
+    verify_cache_ttl: float = setting(2.0, minimum=0)
+    verify_cache_size: int = setting(10_000, minimum=1)
+    session_lifetime_minutes: int = setting(720, minimum=1)
+    login_max_failures: int = setting(5, minimum=1)
+    login_ip_max_failures: int = setting(20, minimum=1)
+    login_lockout_seconds: int = setting(60, minimum=1)
+    password_check_concurrency: int = setting(1, minimum=1)
+    log_level: str = setting("INFO", choices=LOG_LEVELS)
 
     @property
     def production(self) -> bool:
@@ -50,63 +90,168 @@ class Settings:
     def trusted_networks(self) -> tuple:
         return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in self.trusted_proxies)
 
+    def __repr__(self) -> str:
+        parts = []
+        for field in dataclasses.fields(self):
+            value, show = getattr(self, field.name), field.metadata.get("shown")
+            parts.append(f"{field.name}={(show(value) if show else value)!r}")
+        return f"Settings({', '.join(parts)})"
 
-def _parse(field: dataclasses.Field, raw: str):
-    name = f"TOKENAUTH_{field.name.upper()}"
-    kind = field.type
-    try:
-        if kind == "bool":
-            value = raw.strip().lower()
-            if value in _TRUE:
-                return True
-            if value in _FALSE:
-                return False
-            raise ValueError("expected true or false")
-        if kind == "int":
-            return int(raw)
-        if kind == "int | None":
-            return int(raw) if raw.strip() else None
-        if kind == "float":
-            return float(raw)
-        if kind == "tuple":
-            return tuple(part.strip() for part in raw.split(",") if part.strip())
-        if kind == "str | None":
-            return raw.strip() or None
-        return raw
-    except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is invalid: {exc}") from None
+
+def variable(name: str) -> str:
+    return f"TOKENAUTH_{name.upper()}"
+
+
+def parse(hint, raw: str):
+    """``raw`` as a value of the type ``hint``. Raises ValueError saying what is expected."""
+    text = raw.strip()
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        if not text:
+            return None
+        [hint] = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    if hint is bool:
+        if text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise ValueError("expected true or false (also 1/0, yes/no, on/off)")
+    if hint is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+    if hint is float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ValueError("expected a number")
+        return value
+    if hint is str:
+        return text
+    if typing.get_origin(hint) is tuple:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    raise TypeError(f"no parser for settings of type {hint!r}")
+
+
+def parse_environment(cls, environ) -> tuple[dict, list[str]]:
+    """The fields of dataclass ``cls`` that ``environ`` sets, parsed by their type hints,
+    and a line for each value that does not parse."""
+    hints = typing.get_type_hints(cls)
+    values, problems = {}, []
+    for field in dataclasses.fields(cls):
+        raw = environ.get(variable(field.name))
+        if raw is None:
+            continue
+        try:
+            values[field.name] = parse(hints[field.name], raw)
+        except ValueError as error:
+            shown = "" if field.metadata.get("shown") is hidden else f"={raw!r}"
+            problems.append(f"{variable(field.name)}{shown} is not valid: {error}")
+    return values, problems
+
+
+def field_problems(instance) -> list[str]:
+    """A line for each field of ``instance`` that breaks its minimum, maximum or choices."""
+    problems = []
+    for field in dataclasses.fields(instance):
+        value, rules = getattr(instance, field.name), field.metadata
+        low, high, choices = rules.get("minimum"), rules.get("maximum"), rules.get("choices")
+        if value is None:
+            continue
+        if low is not None and high is not None and not low <= value <= high:
+            rule = f"must be between {low} and {high}"
+        elif low is not None and value < low:
+            rule = f"must be at least {low}"
+        elif high is not None and value > high:
+            rule = f"must be at most {high}"
+        elif choices is not None and value not in choices:
+            rule = f"must be one of {', '.join(choices)}"
+        else:
+            continue
+        problems.append(f"{variable(field.name)}={value!r} is not valid: {rule}")
+    return problems
 
 
 def load_settings(overrides: dict | None = None, environ=None) -> Settings:
     """Build settings from ``TOKENAUTH_*`` variables, then ``overrides`` (tests pass these).
 
-    Returns a validated :class:`Settings`. Raises :class:`SettingsError` naming the variable.
+    Returns a validated :class:`Settings`. Raises :class:`SettingsError` listing every
+    problem. In development and testing, a missing secret is generated once into the
+    instance folder.
     """
     environ = os.environ if environ is None else environ
-    values = {}
-    for field in dataclasses.fields(Settings):
-        raw = environ.get(f"TOKENAUTH_{field.name.upper()}")
-        if raw is not None:
-            values[field.name] = _parse(field, raw)
+    values, problems = parse_environment(Settings, environ)
     values.update(overrides or {})
     settings = Settings(**values)
-    settings = _fill_defaults(settings)
-    _validate(settings)
+    instance = os.path.abspath(settings.instance_path or default_instance_path())
+    settings = dataclasses.replace(settings, instance_path=instance)
+    if settings.log_level.upper() in LOG_LEVELS:
+        settings = dataclasses.replace(settings, log_level=settings.log_level.upper())
+    problems += field_problems(settings) + list(_rule_problems(settings))
+    if not problems:
+        settings, problems = _with_instance_defaults(settings)
+    if problems:
+        raise SettingsError(problems)
     return settings
 
 
-def _fill_defaults(settings: Settings) -> Settings:
-    instance = Path(settings.instance_path or Path.cwd() / "instance").resolve()
-    changes = {"instance_path": str(instance)}
-    if not settings.database_url:
-        changes["database_url"] = f"sqlite:///{instance / 'tokenauth.db'}"
-    if not settings.production:
-        # Development convenience: generate each secret once and keep it in the instance
-        # folder, so restarts keep sessions and tokens valid.
-        for name in ("secret_key", "token_pepper"):
-            if not getattr(settings, name):
-                changes[name] = _instance_secret(instance, name)
-    return dataclasses.replace(settings, **changes)
+def default_instance_path() -> str:
+    """Flask's instance folder for the tokenauth package, whatever the working directory:
+    ``<project>/instance`` beside a source checkout (also an editable install), else
+    ``<sys.prefix>/var/tokenauth-instance``."""
+    return Flask(__name__.partition(".")[0]).instance_path
+
+
+def _rule_problems(settings: Settings):
+    """Rules across fields, or beyond a minimum or a choice; in field order."""
+    url = settings.database_url
+    if url and not url.startswith(("sqlite://", "postgresql+psycopg://")):
+        yield f"TOKENAUTH_DATABASE_URL={without_password(url)!r} is not valid: {DATABASE_ADVICE}"
+    for name in SECRETS:
+        value = getattr(settings, name)
+        if not value and settings.production:
+            yield f"{variable(name)} is not set: TOKENAUTH_ENV=production needs {SECRET_ADVICE}"
+        elif value and len(value) < 32:
+            yield f"{variable(name)} is too short ({len(value)} characters): use {SECRET_ADVICE}"
+    if not re.fullmatch(r"[a-z0-9]{1,16}", settings.token_prefix):
+        yield (f"TOKENAUTH_TOKEN_PREFIX={settings.token_prefix!r} is not valid: use 1-16 "
+               "lower-case letters and digits")
+    for cidr in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            yield (f"TOKENAUTH_TRUSTED_PROXIES: {cidr!r} is not valid: use IP addresses or "
+                   "CIDRs separated by commas (e.g. 127.0.0.0/8,10.0.0.5)")
+    longest = settings.max_token_days
+    if longest is not None and settings.default_token_days > longest:
+        yield (f"TOKENAUTH_DEFAULT_TOKEN_DAYS={settings.default_token_days} is not valid: must "
+               f"not exceed TOKENAUTH_MAX_TOKEN_DAYS={settings.max_token_days}")
+    header = settings.external_user_header
+    if header and not re.fullmatch(r"[A-Za-z0-9-]+", header):
+        yield (f"TOKENAUTH_EXTERNAL_USER_HEADER={header!r} is not valid: use a header name of "
+               "letters, digits and - (e.g. X-Forwarded-User)")
+
+
+def _with_instance_defaults(settings: Settings) -> tuple[Settings, list[str]]:
+    """Fill the default database and, outside production, the generated secrets; both live
+    in the instance folder, which is created only when one of them is needed."""
+    instance = Path(settings.instance_path)
+    changes = {}
+    try:
+        if not settings.database_url:
+            instance.mkdir(parents=True, exist_ok=True)
+            changes["database_url"] = f"sqlite:///{instance / 'tokenauth.db'}"
+        if not settings.production:
+            # Development convenience: each secret is generated once and kept in the
+            # instance folder, so restarts keep sessions and tokens valid.
+            for name in SECRETS:
+                if not getattr(settings, name):
+                    changes[name] = _instance_secret(instance, name)
+    except OSError as error:
+        return settings, [f"TOKENAUTH_INSTANCE_PATH={str(instance)!r} is not usable "
+                          f"({error.strerror}: {error.filename}): it must be a writable folder "
+                          "for the default SQLite database and the development secrets"]
+    return dataclasses.replace(settings, **changes), []
 
 
 def _instance_secret(instance: Path, name: str) -> str:
@@ -117,45 +262,3 @@ def _instance_secret(instance: Path, name: str) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
-
-
-def _validate(settings: Settings) -> None:
-    if settings.env not in ("development", "production", "testing"):
-        raise SettingsError("TOKENAUTH_ENV must be development, production or testing")
-    for name in ("secret_key", "token_pepper"):
-        value = getattr(settings, name)
-        if not value:
-            raise SettingsError(f"TOKENAUTH_{name.upper()} must be set when TOKENAUTH_ENV=production")
-        if len(value) < 32:
-            raise SettingsError(f"TOKENAUTH_{name.upper()} must be at least 32 characters")
-    if not re.fullmatch(r"[a-z0-9]{1,16}", settings.token_prefix):
-        raise SettingsError("TOKENAUTH_TOKEN_PREFIX must be 1-16 characters of [a-z0-9]")
-    try:
-        settings.trusted_networks
-    except ValueError as exc:
-        raise SettingsError(f"TOKENAUTH_TRUSTED_PROXIES is invalid: {exc}") from None
-    if settings.default_token_days < 1:
-        raise SettingsError("TOKENAUTH_DEFAULT_TOKEN_DAYS must be at least 1")
-    if settings.max_token_days is not None:
-        if settings.max_token_days < 1:
-            raise SettingsError("TOKENAUTH_MAX_TOKEN_DAYS must be at least 1")
-        if settings.default_token_days > settings.max_token_days:
-            raise SettingsError("TOKENAUTH_DEFAULT_TOKEN_DAYS must not exceed TOKENAUTH_MAX_TOKEN_DAYS")
-    if settings.last_access_resolution < 0:
-        raise SettingsError("TOKENAUTH_LAST_ACCESS_RESOLUTION must be >= 0")
-    for name in ("login_max_failures", "login_ip_max_failures", "login_lockout_seconds",
-                 "password_check_concurrency"):
-        if getattr(settings, name) < 1:
-            raise SettingsError(f"TOKENAUTH_{name.upper()} must be at least 1")
-    if settings.session_lifetime_minutes < 1:
-        raise SettingsError("TOKENAUTH_SESSION_LIFETIME_MINUTES must be at least 1")
-    if settings.verify_cache_ttl < 0:
-        raise SettingsError("TOKENAUTH_VERIFY_CACHE_TTL must be >= 0")
-    if settings.verify_cache_size < 1:
-        raise SettingsError("TOKENAUTH_VERIFY_CACHE_SIZE must be at least 1")
-    if settings.external_user_header and not re.fullmatch(r"[A-Za-z0-9-]+", settings.external_user_header):
-        raise SettingsError("TOKENAUTH_EXTERNAL_USER_HEADER must be a header name")
-    if not 0.1 <= settings.database_timeout <= 3600:
-        raise SettingsError("TOKENAUTH_DATABASE_TIMEOUT must be 0.1-3600 seconds")
-    if not settings.database_url.startswith(("sqlite:", "postgresql")):
-        raise SettingsError("TOKENAUTH_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")

@@ -146,7 +146,7 @@ def test_the_dockerfile_builds_what_compose_expects(services):
                 if not source.endswith("*"):  # optional files (README.md*)
                     assert (ROOT / source).exists(), f"{source} is copied but missing"
     [cmd] = [line for line in lines if line.startswith("CMD ")]
-    assert "tokenauth db upgrade" in cmd and "gunicorn -c gunicorn.conf.py" in cmd
+    assert "tokenauth db upgrade" in cmd and "exec tokenauth serve" in cmd
     assert "EXPOSE 8000" in lines
     assert "TOKENAUTH_BIND=0.0.0.0:8000" in dockerfile
 

@@ -1,8 +1,11 @@
-"""The management JSON API under ``/api/v1`` (flask-smorest)."""
+"""The management JSON API under ``/api/v1`` (flask-smorest), and its Swagger UI."""
 from flask import request
+from flask_smorest import abort
 
 from ..extensions import api
-from . import admin, me, tokens
+from . import admin, docs, me, tokens
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 def init_app(app) -> None:
@@ -14,7 +17,17 @@ def init_app(app) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in blueprints():
         api.register_blueprint(blueprint, url_prefix="/api/v1")
+    app.register_blueprint(docs.bp)
     names = {blueprint.name for blueprint in blueprints()}
+
+    @app.before_request
+    def json_bodies_only():
+        # Without this, a form-encoded body reads as an empty JSON one: "name: missing".
+        if (request.blueprint in names and request.method in BODY_METHODS
+                and _has_body() and not request.is_json):
+            abort(415, message=("Send the request body as JSON with Content-Type: "
+                                f"application/json (this one was "
+                                f"{request.mimetype or 'sent without a Content-Type'})."))
 
     @app.after_request
     def no_store(response):
@@ -22,6 +35,11 @@ def init_app(app) -> None:
         if request.blueprint in names:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", "").lower()
 
 
 def blueprints():

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -82,3 +84,14 @@ def init_app(app, settings) -> None:
         guard_engine(db.engine, call_deadline(timeout))
         if url.startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def expected_revisions() -> set:
+    """The schema revisions this code expects (the heads of its migrations)."""
+    return set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
+def schema_revisions(connection) -> tuple[set, set]:
+    """(the schema revisions the database is at, the ones this code expects); the first is
+    empty for a database without tokenauth's tables."""
+    return set(MigrationContext.configure(connection).get_current_heads()), expected_revisions()

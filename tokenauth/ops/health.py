@@ -1,13 +1,11 @@
 """``/healthz`` (the process serves), ``/readyz`` (database answers, schema current), ``/metrics``."""
 from __future__ import annotations
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Blueprint, Response, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..database import MIGRATIONS
+from ..database import schema_revisions
 from ..extensions import db
 
 
@@ -23,11 +21,10 @@ def blueprint(metrics) -> Blueprint:
     def readyz():
         try:
             with db.engine.connect() as connection:
-                current = set(MigrationContext.configure(connection).get_current_heads())
+                current, head = schema_revisions(connection)
         except SQLAlchemyError:
             current_app.logger.warning("readyz: database unreachable")
             return jsonify(status="unavailable", reason="database unreachable"), 503
-        head = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
         if current != head:
             return jsonify(status="unavailable", reason="database schema is not current",
                            current=sorted(current), expected=sorted(head)), 503
