@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-COLOURS = {"limit": "#9e9e9e", "floor": "#455a64", "flask": "#78909c", "tokenauth": "#1e88e5", "auth_basic": "#e53935",
+COLOURS = {"limit": "#9e9e9e", "floor": "#455a64", "flask": "#78909c", "tokenauth": "#1e88e5",
+           "auth_basic": "#e53935",
            "routes": "#8e24aa", "flood": "#fb8c00", "microcache": "#43a047", "ttl": "#00897b",
            "server": "#1e88e5"}
 

@@ -122,7 +122,9 @@ class Harness:
                     if attempt == 2:
                         print(f"bench: could not drop database {name}: {error}")
                     time.sleep(1)
-        if keep_folder:
+        if keep_folder:  # for the logs; the databases and raw tokens go
+            for path in [*self.work.glob("*.db*"), self.work / "many-tokens.txt"]:
+                path.unlink(missing_ok=True)
             print(f"bench: logs kept in {self.work}")
         else:
             shutil.rmtree(self.work, ignore_errors=True)

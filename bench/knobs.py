@@ -51,7 +51,8 @@ class Knobs:
                 try:
                     values[field] = kind(environ[variable])
                 except ValueError:
-                    raise ValueError(f"{variable}={environ[variable]!r} is not a whole number") from None
+                    raise ValueError(
+                        f"{variable}={environ[variable]!r} is not a whole number") from None
         if environ.get("BENCH_TTL_MIX") in ("zipf", "uniform"):
             values["ttl_mix"] = environ["BENCH_TTL_MIX"]
         values["microcache"] = microcache or environ.get("BENCH_MICROCACHE", "") not in ("", "0")

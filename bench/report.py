@@ -78,7 +78,8 @@ def goals(rows: list[Row], floor: float | None) -> list[dict]:
         for scenario in ("cached", "uncached"):
             sizes = sorted(s for b, s, c in measured if b == backend and c == scenario)
             if len(sizes) >= 2:
-                small, large = (measured[(backend, size, scenario)] for size in (sizes[0], sizes[-1]))
+                small, large = (measured[(backend, size, scenario)]
+                                for size in (sizes[0], sizes[-1]))
                 label = (f"{name(backend, sizes[0]).split()[0]} {scenario} "
                          f"{power_of_ten(sizes[0])}/{power_of_ten(sizes[-1])}")
                 flat[label] = round(max(small, large) / min(small, large), 2)
@@ -108,18 +109,22 @@ def sections(rows: list[Row], floor: float | None) -> list[str]:
         answers = ", ".join(f"{code} ×{count}" for code, count in sorted(sent["answers"].items()))
         lost = f", {sent['timeouts']} timed out" if sent["timeouts"] else ""
         out.append(f"Failed-sign-in flood: /verify p99 {flood.best.p99_ms:.2f} ms during "
-                   f"{sent['per_second']:.1f} failed sign-ins/s sent from {sent['connections']} connections (p99 "
+                   f"{sent['per_second']:.1f} failed sign-ins/s sent from "
+                   f"{sent['connections']} connections (p99 "
                    f"without the flood: {cached.best.p99_ms:.2f} ms; {flood.best.timeouts} "
-                   f"verify timeouts); answers to the {sent['sign_ins']} sign-ins before wrk stopped: "
+                   f"verify timeouts); answers to the {sent['sign_ins']} sign-ins before wrk "
+                   f"stopped: "
                    f"{answers or 'none'}{lost}")
     micro, limit = by_key.get("microcache"), _best_rps(rows, "limit")
     if micro and micro.best:
         counters = micro.extra["counters"][micro.results.index(micro.best)]
-        answered = counters.get('tokenauth_verify_total{outcome="ok"}', 0) / max(micro.best.requests, 1)
+        answered = (counters.get('tokenauth_verify_total{outcome="ok"}', 0)
+                    / max(micro.best.requests, 1))
         note = ("" if micro.extra.get("x_accel_expires") else
                 "; tokenauth sends no X-Accel-Expires yet, so nginx caches nothing and this row "
                 "shows no gain")
-        out.append(f"Micro-cache: {micro.best.rps:,.0f} req/s = {_ratio(micro.best.rps, floor):.2f}× "
+        out.append(f"Micro-cache: {micro.best.rps:,.0f} req/s = "
+                   f"{_ratio(micro.best.rps, floor):.2f}× "
                    f"the floor, {_ratio(micro.best.rps, limit):.2f}× the limit; tokenauth answered "
                    f"about {min(answered, 1):.0%} of the verifies{note}")
     return out

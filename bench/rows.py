@@ -132,6 +132,7 @@ def run_rounds(rows: list[Row], knobs: Knobs, harness, title: str) -> None:
                 print(f"  {title} round {number + 1}: {row.label}: FAILED {error}", flush=True)
                 continue
             row.results.append(result)
-            flag = f"  ({row.unexpected(result)} unexpected answers)" if row.unexpected(result) else ""
+            wrong = row.unexpected(result)
+            flag = f"  ({wrong} unexpected answers)" if wrong else ""
             print(f"  {title} round {number + 1}/{knobs.rounds}: {row.label:<58}"
                   f"{result.rps:>9,.0f} req/s  p99 {result.p99_ms:7.2f} ms{flag}", flush=True)

@@ -209,25 +209,28 @@ def main(argv=None) -> int:
         return 2
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _interrupted)
-    harness, finished = Harness(knobs), False
+    harness, failed = Harness(knobs), False
     try:
         if args.study == "servers":
             study.run(harness)
         else:
             main_run(harness)
-        finished = True
         return 0
     except Interrupted as stopped:
         print(f"\nbench: {stopped}: stopping everything")
         return 130
-    except (RuntimeError, TimeoutError, OSError) as error:
+    except (RuntimeError, TimeoutError) as error:  # a server or tool that did not work
+        failed = True
         print(f"bench: {error}")
         return 1
+    except BaseException:
+        failed = True
+        raise
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: print("bench: stopping, please wait", flush=True))
         count = len(harness.servers) + len(harness.fronts)
-        harness.close(keep_folder=not finished)
+        harness.close(keep_folder=failed)
         print(f"bench: stopped {count} servers and nginx fronts"
               f"{', dropped ' + ', '.join(harness.pg_names) if harness.pg_names else ''}")
 

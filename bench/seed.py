@@ -3,9 +3,10 @@
 Users and the tokens the benchmark presents are created the way an operator would (the
 ``tokenauth`` CLI, or the JSON API for route rules). The mass of stored tokens is ONE SQL
 statement per database: copies of the bench token's row with fresh ids and unique 64-hex
-hashes (random-looking, like HMACs), so any column a migration adds is filled like a real row's. The 10,000 valid
-tokens of the cache-TTL study are raw tokens made with tokenauth's own format functions
-and stored with the bench's pepper, in one ``executemany``.
+hashes (random-looking, like HMACs), so any column a migration adds is filled like a real
+row's. The 10,000 valid tokens of the cache-TTL study are raw tokens made with
+tokenauth's own format functions and stored with the bench's pepper, in one
+``executemany``.
 """
 from __future__ import annotations
 
