@@ -108,6 +108,13 @@ class Harness:
         self.fronts = [front for front in self.fronts if front not in fronts]
         self.servers = [server for server in self.servers if server not in others]
 
+    def stop_all_but(self, keep: servers.Server) -> None:
+        """Stop every server and front except ``keep`` and its fronts (each idle tokenauth
+        still holds up to one PostgreSQL connection per thread)."""
+        prefix = f"nginx-{keep.name}"
+        self.stop([front for front in self.fronts if not front.name.startswith(prefix)] +
+                  [server for server in self.servers if server is not keep])
+
     def close(self, keep_folder: bool = False) -> None:
         """Stop everything this run started, drop its databases, remove its folder."""
         for process in self.background:

@@ -16,8 +16,22 @@ RESULTS = Path(__file__).resolve().parent / "results"
 WIDTH = 58
 
 
+def _ms(value: float) -> str:
+    """Milliseconds, or "none" when no request was answered."""
+    return "none" if math.isnan(value) else f"{value:.2f}"
+
+
+def _p99(result) -> str:
+    return "none answered" if math.isnan(result.p99_ms) else f"p99 {result.p99_ms:.2f} ms"
+
+
+def _times(value: float, base: float | None) -> str:
+    ratio = _ratio(value, base)
+    return "-" if ratio is None else f"{ratio:.2f}×"
+
+
 def _ratio(value: float | None, base: float | None) -> float | None:
-    return value / base if value and base else None
+    return value / base if value is not None and base else None
 
 
 def _best_rps(rows: list[Row], key: str) -> float | None:
@@ -40,8 +54,10 @@ def table(rows: list[Row], floor: float | None, extra_header: str = "",
         ratio = _ratio(best.rps, floor)
         wrong = row.unexpected(best)
         note = f"  {wrong} unexpected answers" if wrong else ""
-        lines.append(f"{row.label:<{width}}{best.rps:>9,.0f}{best.p50_ms:>9.2f}{best.p99_ms:>9.2f}"
-                     f"{(f'{ratio:.2f}' if ratio else '-'):>9}{extra(row):>10}{note}".rstrip())
+        lines.append(f"{row.label:<{width}}{best.rps:>9,.0f}{_ms(best.p50_ms):>9}"
+                     f"{_ms(best.p99_ms):>9}"
+                     f"{'-' if ratio is None else f'{ratio:.2f}':>9}{extra(row):>10}{note}"
+                     .rstrip())
     return "\n".join(lines)
 
 
@@ -108,10 +124,12 @@ def sections(rows: list[Row], floor: float | None) -> list[str]:
         sent = flood.extra["flood"][flood.results.index(flood.best)]
         answers = ", ".join(f"{code} ×{count}" for code, count in sorted(sent["answers"].items()))
         lost = f", {sent['timeouts']} timed out" if sent["timeouts"] else ""
-        out.append(f"Failed-sign-in flood: /verify p99 {flood.best.p99_ms:.2f} ms during "
+        out.append(f"Failed-sign-in flood: /verify {flood.best.rps:,.0f} req/s, "
+                   f"{_p99(flood.best)} during "
                    f"{sent['per_second']:.1f} failed sign-ins/s sent from "
-                   f"{sent['connections']} connections (p99 "
-                   f"without the flood: {cached.best.p99_ms:.2f} ms; {flood.best.timeouts} "
+                   f"{sent['connections']} connections (without the flood: "
+                   f"{cached.best.rps:,.0f} req/s, {_p99(cached.best)}; "
+                   f"{flood.best.timeouts} "
                    f"verify timeouts); answers to the {sent['sign_ins']} sign-ins before wrk "
                    f"stopped: "
                    f"{answers or 'none'}{lost}")
@@ -124,8 +142,8 @@ def sections(rows: list[Row], floor: float | None) -> list[str]:
                 "; tokenauth sends no X-Accel-Expires yet, so nginx caches nothing and this row "
                 "shows no gain")
         out.append(f"Micro-cache: {micro.best.rps:,.0f} req/s = "
-                   f"{_ratio(micro.best.rps, floor):.2f}× "
-                   f"the floor, {_ratio(micro.best.rps, limit):.2f}× the limit; tokenauth answered "
+                   f"{_times(micro.best.rps, floor)} the floor, {_times(micro.best.rps, limit)} "
+                   f"the limit; tokenauth answered "
                    f"about {min(answered, 1):.0%} of the verifies{note}")
     return out
 
@@ -177,17 +195,22 @@ def write(record: dict, rows: list[Row], floor, title: str, suffix: str = "") ->
     RESULTS.mkdir(exist_ok=True)
     stamp = record["started_at"].replace(":", "-")
     path = RESULTS / f"{stamp}{suffix}.json"
-    path.write_text(json.dumps(record, indent=2, default=_json_default) + "\n")
+    path.write_text(json.dumps(_finite(record), indent=2, default=str, allow_nan=False) + "\n")
     png = RESULTS / f"{stamp}{suffix}.png"
     chart.bars(rows, floor, png, title)
     (RESULTS / f"latest{suffix}.png").write_bytes(png.read_bytes())
     return path
 
 
-def _json_default(value):
+def _finite(value):
+    """``value`` with NaN (no request answered) as null: strict JSON has no NaN."""
     if isinstance(value, float) and math.isnan(value):
         return None
-    return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def main_report(harness, rows, ttl_rows, soaked, databases, seconds) -> dict:

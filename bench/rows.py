@@ -20,6 +20,7 @@ from .servers import Server, scrape
 PATH = "/api/bench/items/42?page=1"
 SETTLE = 0.5  # seconds for requests still in flight when wrk stops to finish
 COUNTED = ("microcache", "ttl")  # rows whose tokenauth counters are read around each run
+FLOOD_LEAD = 2  # seconds of flood before /verify is measured
 
 
 @dataclasses.dataclass
@@ -90,11 +91,11 @@ def _under_flood(row: Row, knobs: Knobs, harness) -> wrk.Result:
     flood_load = wrk.Load(row.extra["flood_url"], script="flood.lua",
                           script_args=(delay_ms, knobs.flood_connections))
     log = harness.work / "logs" / f"flood-{len(row.results)}.log"
-    seconds = knobs.seconds + 2
+    seconds = FLOOD_LEAD + knobs.seconds + 1
     flood = wrk.start(flood_load, seconds, knobs.flood_connections, 1, log)
     harness.background.append(flood)
     try:
-        time.sleep(1)  # the first sign-ins of every connection are under way
+        time.sleep(FLOOD_LEAD)  # the flood is under way, sign-ins queueing if they do
         result = wrk.run(row.load, knobs.seconds, knobs.connections, knobs.threads)
         flood.wait(timeout=seconds + 30)
     finally:
@@ -135,4 +136,5 @@ def run_rounds(rows: list[Row], knobs: Knobs, harness, title: str) -> None:
             wrong = row.unexpected(result)
             flag = f"  ({wrong} unexpected answers)" if wrong else ""
             print(f"  {title} round {number + 1}/{knobs.rounds}: {row.label:<58}"
-                  f"{result.rps:>9,.0f} req/s  p99 {result.p99_ms:7.2f} ms{flag}", flush=True)
+                  f"{result.rps:>9,.0f} req/s  p99 {result.p99_ms:7.2f} ms{flag}"
+                  .replace("    nan ms", "   none"), flush=True)

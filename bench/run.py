@@ -87,6 +87,7 @@ def main_run(harness: Harness) -> dict:
     rows, soak_target = build_rows(harness, databases)
     print("\nMeasuring", flush=True)
     run_rounds(rows, knobs, harness, "main")
+    harness.stop_all_but(soak_target[0])
     print("\nCache TTL study", flush=True)
     ttl_rows = cache_ttl.run(harness, ttl_db, tokens_file)
     print(f"\nSoak: {knobs.soak_seconds:g} s at full load, {soak_target[2].label}, cached token",

@@ -84,6 +84,8 @@ def parse(output: str) -> Result:
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     seconds = _milliseconds(done.group(2) + done.group(3)) / 1000
     requests = int(done.group(1))
+    if requests == 0:  # wrk prints 0.00us percentiles then: there are none
+        percentiles = {}
     return Result(
         requests=requests, seconds=seconds,
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
