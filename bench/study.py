@@ -85,10 +85,12 @@ def _row(harness, server, label, config, app_label, database) -> Row:
 def matrix(rows: list[Row], floor: float | None, configs: list[str]) -> str:
     """req/s and × the shipped floor, one line per server setting, one column per app."""
     cells = {(row.extra["config"], row.extra["app"]): row.best for row in rows}
-    lines = [f"{'× raw floor under the shipped settings':<44}" +
+    configs = configs + [f"{SHIPPED}, access log off"]
+    width = max(len(config) for config in configs) + 2
+    lines = [f"{'× raw floor under the shipped settings':<{width}}" +
              "".join(f"{app:>22}" for app, _ in APPS)]
-    for config in configs + [f"{SHIPPED}, access log off"]:
-        line = f"{config:<44}"
+    for config in configs:
+        line = f"{config:<{width}}"
         for app, _ in APPS:
             best = cells.get((config, app))
             line += (f"{best.rps:>13,.0f} {best.rps / floor:>7.2f}×" if best and floor
