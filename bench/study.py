@@ -32,9 +32,11 @@ APPS = (("raw WSGI", RAW_FLOOR), ("bare Flask", FLASK_FLOOR), ("tokenauth cached
 def run(harness: Harness) -> dict:
     knobs = harness.knobs
     configs = CONFIGS[:3] + CONFIGS[6:] if knobs.quick else CONFIGS
+    count = len(configs) * len(APPS) + 2
+    estimate = 60 + count * knobs.rounds * (knobs.run_seconds + 0.5)
     print(f"tokenauth server study: {len(configs)} server settings × {len(APPS)} apps behind "
-          f"nginx, {knobs.seconds:g} s per row, best of {knobs.rounds} interleaved rounds\n",
-          flush=True)
+          f"nginx, {knobs.seconds:g} s per row, best of {knobs.rounds} interleaved rounds\n"
+          f"  estimated duration: ~{estimate / 60:.0f} min\n", flush=True)
     started = time.monotonic()
     print("Preparing the database", flush=True)
     database = harness.databases((1_000,), backends=("sqlite",))[0]
