@@ -26,8 +26,17 @@ run: migrate
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: venv
-	$(BIN)/python bench/verify_bench.py
+# make bench: /verify through real nginx and wrk (docs/benchmark.md); STUDY=servers runs
+# the server study instead. Debian's wrk, nginx and apache2-utils are checked, not installed.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	@echo "make bench: installing the benchmark's pinned extras (requirements-bench.txt) into $(VENV)"
+	@$(BIN)/pip install --quiet -r requirements-bench.txt
+	@touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run $(if $(STUDY),--study $(STUDY))
 
 demo: migrate
 	$(BIN)/python deploy/demo.py
