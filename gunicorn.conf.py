@@ -32,6 +32,9 @@ def on_starting(server):
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)  # values of an earlier run do not count
     os.makedirs(folder, exist_ok=True)
+    # Failure counts shared by this server's workers: a fresh folder before they fork.
+    from tokenauth.security.shared_memory import create_counter_folder
+    create_counter_folder()
 
 
 def child_exit(server, worker):

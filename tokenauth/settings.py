@@ -39,6 +39,9 @@ class Settings:
     login_ip_max_failures: int = 20
     login_lockout_seconds: int = 60
     password_check_concurrency: int = 1
+    verify_max_failures: int = 30
+    verify_failure_window: int = 60
+    redis_url: str | None = dataclasses.field(default=None, repr=False)  # may hold a password
     log_level: str = "INFO"
 
     @property
@@ -146,6 +149,12 @@ def _validate(settings: Settings) -> None:
                  "password_check_concurrency"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"TOKENAUTH_{name.upper()} must be at least 1")
+    if settings.verify_max_failures < 0:
+        raise SettingsError("TOKENAUTH_VERIFY_MAX_FAILURES must be >= 0 (0 = off)")
+    if settings.verify_failure_window < 1:
+        raise SettingsError("TOKENAUTH_VERIFY_FAILURE_WINDOW must be at least 1")
+    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("TOKENAUTH_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     if settings.session_lifetime_minutes < 1:
         raise SettingsError("TOKENAUTH_SESSION_LIFETIME_MINUTES must be at least 1")
     if settings.verify_cache_ttl < 0:

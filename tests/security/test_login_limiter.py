@@ -2,7 +2,8 @@
 lockouts, their end, and the counter store behind them."""
 import pytest
 
-from tokenauth.security.login_limiter import LoginLimiter, MemoryCounterStore
+from tokenauth.security.counters import MemoryCounterStore
+from tokenauth.security.login_limiter import LoginLimiter
 
 
 class Clock:
@@ -114,16 +115,3 @@ def test_memory_stays_bounded(clock):
         limiter.failed(f"user{number}", IP)
         clock.now += 0.1
     assert len(store) <= 10
-
-
-def test_store_counts_expire_a_window_after_their_first_hit(clock):
-    store = MemoryCounterStore(clock)
-    assert store.add("k", 10) == (1, 10)
-    clock.now += 4
-    assert store.add("k", 10) == (2, 6)
-    assert store.get("k") == (2, 6)
-    clock.now += 6
-    assert store.get("k") == (0, 0)
-    store.add("k", 10)
-    store.clear("k")
-    assert store.get("k") == (0, 0)
