@@ -78,3 +78,18 @@ def make_stack(nginx_installed, tmp_path):
             folder.mkdir()
             return exits.enter_context(running_stack(folder, database_url, **settings))
         yield make
+
+
+@pytest.fixture
+def make_replicas(nginx_installed, redis_server, tmp_path):
+    """Two tokenauth servers behind one nginx on ``database_url`` and this test's Redis
+    (see replicas.py): ``make_replicas(database_url, **settings) -> Replicas``."""
+    from .replicas import running_replicas
+
+    with contextlib.ExitStack() as exits:
+        def make(database_url: str, **settings):
+            folder = tmp_path / f"replicas{len(os.listdir(tmp_path))}"
+            folder.mkdir()
+            return exits.enter_context(running_replicas(folder, database_url, redis_server,
+                                                        **settings))
+        yield make

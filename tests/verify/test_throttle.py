@@ -186,3 +186,58 @@ def test_two_workers_trip_after_exactly_the_limit_in_total(database_url, make_us
         assert status == 200
         for connection in (first, second):
             connection.close()
+
+
+# -- replicas: one count through Redis -------------------------------------------------------
+def redis_commands(client) -> int:
+    """Commands the test's Redis has processed, before this question."""
+    return client.info("stats")["total_commands_processed"]
+
+
+def test_redis_replicas_share_one_count_and_stop_each_others_lookups(make_app, redis_server,
+                                                                     make_user, make_token):
+    settings = dict(verify_max_failures=LIMIT, redis_url=redis_server.url)
+    first, second = make_app(**settings), make_app(**settings)
+    counting = second.extensions["tokenauth"].verifier
+    counting.store = store = CountingStore(counting.store)
+    valid = make_token(make_user("alice"))
+    first_client, second_client = first.test_client(), second.test_client()
+    verify(first_client, unknown())
+    verify(second_client, unknown())
+    verify(first_client, unknown())
+    lookups = store.lookups
+    assert_rate_limited(verify(second_client, bearer(valid.raw)))
+    assert_rate_limited(verify(first_client, unknown()))
+    assert store.lookups == lookups
+    # The lock second learned from Redis is its own now: kept without Redis.
+    redis_server.stop()
+    assert_rate_limited(verify(second_client, unknown()))
+
+
+def test_redis_is_never_asked_about_a_cached_valid_token(make_app, redis_server, make_user,
+                                                        make_token):
+    app = make_app(verify_max_failures=LIMIT, redis_url=redis_server.url, verify_cache_ttl=60)
+    client = app.test_client()
+    valid = make_token(make_user("alice"))
+    assert verify(client, bearer(valid.raw)).status_code == 200  # a lookup: Redis asked first
+    stats = redis_server.client()
+    before = redis_commands(stats)
+    for _ in range(20):
+        assert verify(client, bearer(valid.raw)).status_code == 200
+    assert redis_commands(stats) == before + 1  # only the first INFO
+
+
+def test_redis_stopped_mid_run_warns_and_counts_on_without_5xx(make_app, redis_server,
+                                                              make_user, make_token, caplog):
+    import logging
+    app = make_app(verify_max_failures=LIMIT, redis_url=redis_server.url)
+    client = app.test_client()
+    valid = make_token(make_user("alice"))
+    verify(client, unknown())
+    redis_server.stop()
+    with caplog.at_level(logging.WARNING):
+        answers = [verify(client, unknown()) for _ in range(LIMIT - 1)]
+        assert [a.headers["X-Auth-Error"] for a in answers] == ["invalid"] * (LIMIT - 1)
+        assert_rate_limited(verify(client, bearer(valid.raw)))
+        assert verify(client, bearer(valid.raw), ip=BYSTANDER).status_code == 200
+    assert "Redis unavailable" in caplog.text
