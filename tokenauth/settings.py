@@ -153,7 +153,7 @@ def _validate(settings: Settings) -> None:
         raise SettingsError("TOKENAUTH_VERIFY_MAX_FAILURES must be >= 0 (0 = off)")
     if settings.verify_failure_window < 1:
         raise SettingsError("TOKENAUTH_VERIFY_FAILURE_WINDOW must be at least 1")
-    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+    if settings.redis_url and not settings.redis_url.startswith(("redis:", "rediss:", "unix:")):
         raise SettingsError("TOKENAUTH_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     if settings.session_lifetime_minutes < 1:
         raise SettingsError("TOKENAUTH_SESSION_LIFETIME_MINUTES must be at least 1")

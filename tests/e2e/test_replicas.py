@@ -96,3 +96,14 @@ def send(replicas, where: str, headers: dict, source: str = CLIENT):
         return through_nginx(replicas, headers, source)
     server = replicas.servers[int(where[-1]) - 1]
     return call(server, "GET", "/verify", headers, source=source)
+
+
+def test_replicas_one_down_nginx_answers_from_the_other(make_replicas, database_url, make_user,
+                                                       make_token):
+    replicas = make_replicas(database_url)
+    valid = make_token(make_user("alice"))
+    replicas.processes[1].terminate()
+    replicas.processes[1].wait(timeout=30)
+    answers = [through_nginx(replicas, bearer(valid.raw)) for _ in range(6)]
+    assert [answer.status for answer in answers] == [200] * 6
+    assert {answer.header("X-Auth-Error") for answer in answers} == {None}

@@ -88,7 +88,8 @@ class RedisCounterStore:
 
     # -- Redis -------------------------------------------------------------------------
     def _name(self, key: str) -> str:
-        return KEY_PREFIX + hmac.new(self._key_secret, key.encode(), hashlib.sha256).hexdigest()[:32]
+        digest = hmac.new(self._key_secret, key.encode(), hashlib.sha256).hexdigest()
+        return KEY_PREFIX + digest[:32]
 
     def _add(self, name: str, window: float) -> Count:
         pipe = self.client.pipeline(transaction=True)  # MULTI: never a count without expiry
