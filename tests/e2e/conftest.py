@@ -42,6 +42,10 @@ def nginx_installed():
 @contextlib.contextmanager
 def running_stack(folder, database_url: str, **settings):
     settings.setdefault("verify_cache_ttl", VERIFY_CACHE_TTL)
+    # The shared stack's tests all send from one client address, failures included: the
+    # failure throttle would lock it out. Its own tests (tests/e2e/test_replicas.py,
+    # tests/verify/test_throttle.py) turn it on.
+    settings.setdefault("verify_max_failures", 0)
     env = tokenauth_env(database_url, folder / "instance", **settings)
     with contextlib.ExitStack() as stack:
         echo = stack.enter_context(echo_upstream(folder / "echo.log"))
