@@ -55,20 +55,28 @@ class NginxTemplate(string.Template):
     """
 
 
-def render_nginx_config(prefix: Path, listen: str, tokenauth_server: str,
+def render_nginx_config(prefix: Path, listen: str, tokenauth_servers: str | list,
                         product_server: str) -> Path:
     """Write ``prefix/nginx.conf`` from the template; pid, logs and temp files go under
-    ``prefix``. Returns the path. Raises ValueError for a prefix nginx cannot parse."""
+    ``prefix``. ``tokenauth_servers``: one ``host:port``, or a list of them (replicas),
+    each a ``server`` line of the tokenauth upstream. Returns the path. Raises ValueError
+    for a prefix nginx cannot parse."""
     prefix = Path(prefix).resolve()
     if re.search(r"[\s;{}'\"$#]", str(prefix)):
         raise ValueError(f"nginx prefix {prefix} must not contain spaces or ; {{ }} ' \" $ #")
     prefix.mkdir(parents=True, exist_ok=True)
     text = NginxTemplate(TEMPLATE.read_text()).substitute(
         PREFIX=str(prefix), NGINX_USER=getpass.getuser(), LISTEN=listen,
-        TOKENAUTH_SERVER=tokenauth_server, PRODUCT_SERVER=product_server)
+        TOKENAUTH_SERVERS=upstream_servers(tokenauth_servers), PRODUCT_SERVER=product_server)
     path = prefix / "nginx.conf"
     path.write_text(text)
     return path
+
+
+def upstream_servers(addresses: str | list, indent: str = " " * 8) -> str:
+    """The ``server`` lines of an upstream block for one address or a list of them."""
+    addresses = [addresses] if isinstance(addresses, str) else list(addresses)
+    return f"\n{indent}".join(f"server {address};" for address in addresses)
 
 
 def nginx_binary() -> str | None:
@@ -96,13 +104,13 @@ def spawn(command: list, log_path: Path, **kwargs) -> subprocess.Popen:
                                 start_new_session=True, preexec_fn=_die_with_parent, **kwargs)
 
 
-def start_nginx(prefix: Path, listen: str, tokenauth_server: str,
+def start_nginx(prefix: Path, listen: str, tokenauth_servers: str | list,
                 product_server: str) -> subprocess.Popen:
     """Render the template into ``prefix`` and run nginx in the foreground from there."""
     binary = nginx_binary()
     if binary is None:
         raise FileNotFoundError("nginx not found: apt-get install nginx-light (or set NGINX)")
-    config = render_nginx_config(prefix, listen, tokenauth_server, product_server)
+    config = render_nginx_config(prefix, listen, tokenauth_servers, product_server)
     prefix = config.parent
     return spawn([binary, "-e", prefix / "error.log", "-p", f"{prefix}/", "-c", config],
                  prefix / "nginx.stdout.log")

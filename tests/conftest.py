@@ -197,3 +197,18 @@ def make_token(app):
         return issued
 
     return make
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory):
+    """A redis-server of this test's own (never the machine's): ``.url``, ``.client()``,
+    ``.stop()``. Fails in CI when redis-server is missing; skips elsewhere."""
+    from .redis_server import redis_binary, redis_server as start
+
+    if redis_binary() is None:
+        message = "redis-server is not installed (apt-get install redis-server)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message + "; skipped outside CI")
+    with start(tmp_path_factory.mktemp("redis")) as server:
+        yield server

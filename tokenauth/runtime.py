@@ -1,6 +1,7 @@
 """Per-app state, built once in ``create_app``: settings, the /verify machinery (cache,
-store, last-access recorder, verifier), metrics and the password sign-in (its lockout
-counts and its cap on concurrent password checks). Building is all it
+store, last-access recorder, verifier, failure throttle), metrics, the failure counters
+behind both throttles, and the password sign-in (its lockout counts and its cap on
+concurrent password checks). Building is all it
 does; the blueprints and the /verify endpoint get what they need through ``init_app``."""
 from __future__ import annotations
 
@@ -13,15 +14,19 @@ from .database import call_deadline
 from .extensions import db
 from .ops.metrics import Metrics
 from .proxy import TrustedProxies
+from .security.counters import CounterStore
 from .security.login_limiter import LoginLimiter
+from .security.redis_counters import RedisCounterStore, redis_client
+from .security.shared_memory import open_server_counters
 from .services.tokens import TokenService
-from .settings import Settings
 from .services import changes
+from .settings import Settings
 from .verify.cache import VerifyCache
 from .verify.changes import ChangeListener
 from .verify.last_access import LastAccessRecorder
 from .verify.password_signin import BasicPasswordAuth
 from .verify.store import TokenStore
+from .verify.throttle import FailureThrottle
 from .verify.verifier import Verifier
 
 
@@ -30,6 +35,8 @@ class Runtime:
     settings: Settings
     proxies: TrustedProxies
     metrics: Metrics
+    counters: CounterStore  # failure counts of both throttles: per server, or via Redis
+    throttle: FailureThrottle  # /verify failures per client IP
     signin: PasswordSignIn  # password sign-ins: web login, API Basic, /verify
     cache: VerifyCache
     changes: ChangeListener
@@ -43,9 +50,15 @@ class Runtime:
         with app.app_context():
             engine = db.engine
         metrics = Metrics()
+        counters = open_server_counters()
+        if settings.redis_url:
+            counters = RedisCounterStore(redis_client(settings.redis_url), counters,
+                                         settings.secret_key)
+        throttle = FailureThrottle(counters, settings.verify_max_failures,
+                                   settings.verify_failure_window)
         signin = PasswordSignIn(LoginLimiter(settings.login_max_failures,
                                              settings.login_ip_max_failures,
-                                             settings.login_lockout_seconds),
+                                             settings.login_lockout_seconds, counters),
                                 settings.password_check_concurrency, settings.secret_key)
         cache = VerifyCache(settings.verify_cache_ttl, settings.verify_cache_size)
         call_seconds = call_deadline(settings.database_timeout)
@@ -53,9 +66,9 @@ class Runtime:
         store = TokenStore(engine, call_seconds)
         recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics)
         verifier = Verifier(settings.token_pepper, cache, listener, store, recorder, metrics,
-                            BasicPasswordAuth(app, signin))
-        return cls(settings, TrustedProxies(settings.trusted_networks), metrics, signin,
-                   cache, listener, store, recorder, verifier)
+                            BasicPasswordAuth(app, signin), throttle)
+        return cls(settings, TrustedProxies(settings.trusted_networks), metrics, counters,
+                   throttle, signin, cache, listener, store, recorder, verifier)
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.settings)
@@ -71,10 +84,12 @@ class Runtime:
         return self.recorder.flush()
 
     def close(self) -> None:
-        """Publish the last metrics and release the /verify connections (worker exit, tests)."""
+        """Publish the last metrics and release the /verify connections and the counters
+        (worker exit, tests)."""
         self.metrics.close()
         self.changes.close()
         self.store.close()
+        self.counters.close()
 
 
 def current_runtime() -> Runtime:

@@ -41,6 +41,8 @@ class SettingsError(ValueError):
 
 def without_password(url: str) -> str:
     """``url`` with its password, if any, replaced by ``***`` (for messages and repr)."""
+    if not url:
+        return url
     return re.sub(r"(://[^/:@]*:)[^@]*@", r"\1***@", url)
 
 
@@ -80,6 +82,9 @@ class Settings:
     login_ip_max_failures: int = setting(20, minimum=1)
     login_lockout_seconds: int = setting(60, minimum=1)
     password_check_concurrency: int = setting(1, minimum=1)
+    verify_max_failures: int = setting(30, minimum=0)  # 0: no failure throttle
+    verify_failure_window: int = setting(60, minimum=1)
+    redis_url: str | None = setting(None, shown=without_password)  # shared counts of replicas
     log_level: str = setting("INFO", choices=LOG_LEVELS)
 
     @property
@@ -226,6 +231,10 @@ def _rule_problems(settings: Settings):
     if longest is not None and settings.default_token_days > longest:
         yield (f"TOKENAUTH_DEFAULT_TOKEN_DAYS={settings.default_token_days} is not valid: must "
                f"not exceed TOKENAUTH_MAX_TOKEN_DAYS={settings.max_token_days}")
+    redis = settings.redis_url
+    if redis and not redis.startswith(("redis://", "rediss://", "unix://")):
+        yield (f"TOKENAUTH_REDIS_URL={without_password(redis)!r} is not valid: use "
+               "redis://HOST:6379/0, rediss://... or unix:///path/to/redis.sock")
     header = settings.external_user_header
     if header and not re.fullmatch(r"[A-Za-z0-9-]+", header):
         yield (f"TOKENAUTH_EXTERNAL_USER_HEADER={header!r} is not valid: use a header name of "

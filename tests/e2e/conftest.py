@@ -42,6 +42,10 @@ def nginx_installed():
 @contextlib.contextmanager
 def running_stack(folder, database_url: str, **settings):
     settings.setdefault("verify_cache_ttl", VERIFY_CACHE_TTL)
+    # The shared stack's tests all send from one client address, failures included: the
+    # failure throttle would lock it out. Its own tests (tests/e2e/test_replicas.py,
+    # tests/verify/test_throttle.py) turn it on.
+    settings.setdefault("verify_max_failures", 0)
     env = tokenauth_env(database_url, folder / "instance", **settings)
     with contextlib.ExitStack() as stack:
         echo = stack.enter_context(echo_upstream(folder / "echo.log"))
@@ -77,4 +81,19 @@ def make_stack(nginx_installed, tmp_path):
             folder = tmp_path / f"stack{len(os.listdir(tmp_path))}"
             folder.mkdir()
             return exits.enter_context(running_stack(folder, database_url, **settings))
+        yield make
+
+
+@pytest.fixture
+def make_replicas(nginx_installed, redis_server, tmp_path):
+    """Two tokenauth servers behind one nginx on ``database_url`` and this test's Redis
+    (see replicas.py): ``make_replicas(database_url, **settings) -> Replicas``."""
+    from .replicas import running_replicas
+
+    with contextlib.ExitStack() as exits:
+        def make(database_url: str, **settings):
+            folder = tmp_path / f"replicas{len(os.listdir(tmp_path))}"
+            folder.mkdir()
+            return exits.enter_context(running_replicas(folder, database_url, redis_server,
+                                                        **settings))
         yield make

@@ -80,14 +80,16 @@ def echo_upstream(log_path: Path):
 
 
 @contextlib.contextmanager
-def nginx(prefix: Path, tokenauth_url: str, product_url: str):
+def nginx(prefix: Path, tokenauth_url: str | list, product_url: str):
     """nginx from the template, rendered into ``prefix``; yields its base URL.
+    ``tokenauth_url``: one tokenauth, or a list of them (replicas in one upstream).
 
     Stopped with SIGQUIT (graceful), by PID. The error log stays in ``prefix``.
     """
     port = free_port()
-    process = demo.start_nginx(prefix, f"127.0.0.1:{port}", _address(tokenauth_url),
-                               _address(product_url))
+    tokenauth = ([_address(url) for url in tokenauth_url] if isinstance(tokenauth_url, list)
+                 else _address(tokenauth_url))
+    process = demo.start_nginx(prefix, f"127.0.0.1:{port}", tokenauth, _address(product_url))
     url = f"http://127.0.0.1:{port}"
     try:
         try:

@@ -18,6 +18,7 @@ COMPOSE = ROOT / "docker-compose.yml"
 NGINX_CONF = ROOT / "deploy" / "nginx" / "tokenauth.conf"
 GUIDE = ROOT / "docs" / "deployment.md"
 VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
+REPLICAS = ("tokenauth", "tokenauth2")
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +48,12 @@ def interpolate(value: str, env: dict) -> str:
     return VARIABLE.sub(replace, value)
 
 
-def upstream_server(nginx_conf, name: str) -> tuple[str, int]:
-    [[address]] = nginx_conf.one("upstream", name).values("server")
-    host, port = address.rsplit(":", 1)
-    return host, int(port)
+def upstream_servers(nginx_conf, name: str) -> list[tuple[str, int]]:
+    servers = []
+    for [address] in nginx_conf.one("upstream", name).values("server"):
+        host, port = address.rsplit(":", 1)
+        servers.append((host, int(port)))
+    return servers
 
 
 def mounts(service: dict) -> dict:
@@ -62,8 +65,8 @@ def mounts(service: dict) -> dict:
     return result
 
 
-def test_the_four_services_exist(services):
-    assert {"nginx", "tokenauth", "postgres", "echo"} <= set(services)
+def test_the_services_exist(services):
+    assert {"nginx", *REPLICAS, "postgres", "redis", "echo"} <= set(services)
 
 
 def test_nginx_runs_the_shipped_config_and_is_the_only_published_service(services, nginx_conf):
@@ -72,26 +75,44 @@ def test_nginx_runs_the_shipped_config_and_is_the_only_published_service(service
     [[listen]] = nginx_conf.one("server").values("listen")
     assert [port.split(":")[-1] for port in nginx["ports"]] == [listen]
     assert nginx["image"].startswith("nginx:")
-    for name in ("tokenauth", "postgres", "echo"):
+    for name in (*REPLICAS, "postgres", "redis", "echo"):
         assert "ports" not in services[name], f"{name} must be reachable only inside"
 
 
 def test_nginx_upstreams_are_the_services_on_their_ports(services, nginx_conf):
-    host, port = upstream_server(nginx_conf, "tokenauth")
-    assert host == "tokenauth" and host in services
-    assert services["tokenauth"]["environment"]["TOKENAUTH_BIND"] == f"0.0.0.0:{port}"
-    host, port = upstream_server(nginx_conf, "product")
+    replicas = upstream_servers(nginx_conf, "tokenauth")
+    assert [host for host, _ in replicas] == list(REPLICAS)  # both replicas, in one upstream
+    for host, port in replicas:
+        assert services[host]["environment"]["TOKENAUTH_BIND"] == f"0.0.0.0:{port}"
+    [(host, port)] = upstream_servers(nginx_conf, "product")
     assert host == "echo" and host in services
     command = services["echo"]["command"]
     assert command[command.index("--port") + 1] == str(port)
     assert command[command.index("--host") + 1] == "0.0.0.0"
     script = command[1]
     assert (ROOT / mounts(services["echo"])[script]).resolve() == ROOT / "deploy/echo_upstream.py"
-    assert {"tokenauth", "echo"} <= set(services["nginx"]["depends_on"])
+    assert {*REPLICAS, "echo"} <= set(services["nginx"]["depends_on"])
 
 
-def test_tokenauth_runs_in_production_mode_with_secrets_from_the_environment(services):
-    env = services["tokenauth"]["environment"]
+def test_the_replicas_run_one_configuration_on_one_database_and_one_redis(services):
+    first, second = (services[name] for name in REPLICAS)
+    assert first["environment"] == second["environment"]  # same secrets, database, Redis
+    assert first["build"] == second["build"]
+    url = urlsplit(first["environment"]["TOKENAUTH_REDIS_URL"])
+    assert (url.scheme, url.hostname, url.port) == ("redis", "redis", 6379)
+    for replica in (first, second):
+        assert "redis" in replica["depends_on"]
+    # The second starts once the first has migrated the database.
+    assert second["depends_on"]["tokenauth"]["condition"] == "service_healthy"
+    # Counts are short-lived: Redis keeps nothing on disk.
+    command = services["redis"]["command"]
+    assert command[0] == "redis-server" and "--appendonly" in command
+    assert command[command.index("--save") + 1] == ""
+
+
+@pytest.mark.parametrize("replica", REPLICAS)
+def test_tokenauth_runs_in_production_mode_with_secrets_from_the_environment(services, replica):
+    env = services[replica]["environment"]
     assert env["TOKENAUTH_ENV"] == "production"
     for name in ("TOKENAUTH_SECRET_KEY", "TOKENAUTH_TOKEN_PEPPER"):
         # Required from .env, never written here: compose refuses to start without it.
@@ -118,8 +139,9 @@ def test_tokenauth_uses_the_postgres_service(services):
     assert "/var/lib/postgresql/data" in mounts(postgres)
 
 
-def test_tokenauth_trusts_only_nginx(compose, services):
-    trusted = services["tokenauth"]["environment"]["TOKENAUTH_TRUSTED_PROXIES"]
+@pytest.mark.parametrize("replica", REPLICAS)
+def test_tokenauth_trusts_only_nginx(compose, services, replica):
+    trusted = services[replica]["environment"]["TOKENAUTH_TRUSTED_PROXIES"]
     address = services["nginx"]["networks"]["default"]["ipv4_address"]
     assert trusted == f"{address}/32"
     [subnet] = [ipaddress.ip_network(config["subnet"])
@@ -128,10 +150,10 @@ def test_tokenauth_trusts_only_nginx(compose, services):
 
 
 def test_tokenauth_health_is_checked_directly_not_through_nginx(services, nginx_conf):
-    test = services["tokenauth"]["healthcheck"]["test"]
-    _, port = upstream_server(nginx_conf, "tokenauth")
-    assert f"http://127.0.0.1:{port}/healthz" in " ".join(test)
-    assert services["nginx"]["depends_on"]["tokenauth"]["condition"] == "service_healthy"
+    for host, port in upstream_servers(nginx_conf, "tokenauth"):
+        test = services[host]["healthcheck"]["test"]
+        assert f"http://127.0.0.1:{port}/healthz" in " ".join(test)
+        assert services["nginx"]["depends_on"][host]["condition"] == "service_healthy"
 
 
 def test_the_dockerfile_builds_what_compose_expects(services):

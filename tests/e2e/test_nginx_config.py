@@ -10,8 +10,9 @@ from .stack import demo
 
 PRODUCTION = ROOT / "deploy" / "nginx" / "tokenauth.conf"
 # The docker-compose addresses that the production file names.
-PRODUCTION_VALUES = {"LISTEN": "80", "TOKENAUTH_SERVER": "tokenauth:8000",
-                     "PRODUCT_SERVER": "echo:8000"}
+PRODUCTION_VALUES = {"LISTEN": "80", "PRODUCT_SERVER": "echo:8000",
+                     "TOKENAUTH_SERVERS": demo.upstream_servers(["tokenauth:8000",
+                                                                 "tokenauth2:8000"])}
 IDENTITY = ("user", "user_id", "token_id", "scopes", "source")
 
 

@@ -2,7 +2,12 @@
 lockouts, their end, and the counter store behind them."""
 import pytest
 
-from tokenauth.security.login_limiter import LoginLimiter, MemoryCounterStore
+from tokenauth.security.counters import MemoryCounterStore
+from tokenauth.security.login_limiter import LoginLimiter
+
+from ..helpers import PASSWORD, basic
+from ..servers import gunicorn, tokenauth_env
+from ..worker_connections import connections_to_each_worker, send
 
 
 class Clock:
@@ -116,14 +121,23 @@ def test_memory_stays_bounded(clock):
     assert len(store) <= 10
 
 
-def test_store_counts_expire_a_window_after_their_first_hit(clock):
-    store = MemoryCounterStore(clock)
-    assert store.add("k", 10) == (1, 10)
-    clock.now += 4
-    assert store.add("k", 10) == (2, 6)
-    assert store.get("k") == (2, 6)
-    clock.now += 6
-    assert store.get("k") == (0, 0)
-    store.add("k", 10)
-    store.clear("k")
-    assert store.get("k") == (0, 0)
+# -- one count per server: 2 gunicorn workers over real HTTP -------------------------------
+@pytest.mark.e2e
+def test_two_workers_lock_out_after_exactly_the_limit_in_total(database_url, make_user,
+                                                               tmp_path):
+    make_user("alice")
+    env = tokenauth_env(database_url, tmp_path / "instance", login_max_failures=3)
+    wrong = {**basic("alice", "wrong password"), "X-Real-IP": IP}
+    with gunicorn(env, tmp_path / "logs", workers=2) as (url, process):
+        first, second = connections_to_each_worker(url, process.pid)
+        # 2 failures on one worker, 1 on the other: 3 in all, and the third locks.
+        assert [send(c, "/api/v1/me", wrong)[0] for c in (first, second)] == [401, 401]
+        status, headers = send(first, "/api/v1/me", wrong)
+        assert (status, headers["Retry-After"]) == (429, "60")
+        status, headers = send(second, "/api/v1/me",
+                               {**basic("alice", PASSWORD), "X-Real-IP": IP})
+        assert status == 429 and 1 <= int(headers["Retry-After"]) <= 60
+        elsewhere = {**basic("alice", PASSWORD), "X-Real-IP": "192.0.2.9"}
+        assert send(first, "/api/v1/me", elsewhere)[0] == 200
+        for connection in (first, second):
+            connection.close()

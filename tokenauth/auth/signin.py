@@ -39,7 +39,8 @@ def username_tag(key: str, username: str) -> str:
 
 
 class PasswordSignIn:
-    """Throttled, capped password sign-in; one per worker (its state is this process's)."""
+    """Throttled, capped password sign-in; one per worker. The cap on checks is this
+    worker's; the failure counts are the limiter's store (per server, or shared by replicas)."""
 
     def __init__(self, limiter: LoginLimiter, concurrency: int, log_key: str):
         self.limiter = limiter

@@ -12,86 +12,18 @@ Failures are counted in a window of ``lockout_seconds`` from the first one; reac
 limit locks that key for ``lockout_seconds``. A lock is the only thing that refuses an
 attempt, and the only thing that yields a Retry-After.
 
-The counts live in a :class:`CounterStore`: this worker's memory today. A store shared by
-the workers of a server (or by replicas, in Redis) can replace it without touching the
-rules here. Nothing here knows Flask.
+The counts live in a :class:`~.counters.CounterStore` under ``login:`` keys: the server's
+shared store in the app, shared by its workers (and by replicas through Redis), so the
+limits hold per server, not per worker. Nothing here knows Flask.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-import threading
-import time
-from typing import NamedTuple, Protocol
 
-MAX_KEYS = 20_000  # bounds memory under a flood of made-up usernames
+from .counters import CounterStore, MemoryCounterStore
 
-
-class Count(NamedTuple):
-    hits: int
-    seconds_left: float  # until the count is forgotten
-
-
-class CounterStore(Protocol):
-    """Counters that expire a fixed time after their first hit (Redis: INCR + EXPIRE NX)."""
-
-    def add(self, key: str, window: float) -> Count:
-        """Count one more hit on ``key``; a new count is forgotten ``window`` seconds later."""
-
-    def get(self, key: str) -> Count:
-        """``key``'s live count; ``Count(0, 0)`` when there is none."""
-
-    def clear(self, key: str) -> None:
-        """Forget ``key``'s count."""
-
-
-class MemoryCounterStore:
-    """A :class:`CounterStore` in this process's memory, safe across threads."""
-
-    def __init__(self, clock=time.monotonic, max_keys: int | None = None):
-        self.clock = clock
-        self.max_keys = max_keys or MAX_KEYS
-        self._counts: dict[str, list] = {}  # key -> [hits, expires_at]
-        self._lock = threading.Lock()
-
-    def add(self, key: str, window: float) -> Count:
-        with self._lock:
-            now = self.clock()
-            entry = self._live(key, now)
-            if entry is None:
-                if len(self._counts) >= self.max_keys:
-                    self._prune(now)
-                entry = self._counts[key] = [0, now + window]
-            entry[0] += 1
-            return Count(entry[0], entry[1] - now)
-
-    def get(self, key: str) -> Count:
-        with self._lock:
-            now = self.clock()
-            entry = self._live(key, now)
-            return Count(entry[0], entry[1] - now) if entry else Count(0, 0.0)
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._counts.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._counts)
-
-    def _live(self, key: str, now: float):
-        entry = self._counts.get(key)
-        if entry is not None and entry[1] <= now:
-            del self._counts[key]
-            return None
-        return entry
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, (_, expires) in self._counts.items() if expires <= now]:
-            del self._counts[key]
-        if len(self._counts) >= self.max_keys:  # still full: forget the counts ending soonest
-            soonest = sorted(self._counts, key=lambda k: self._counts[k][1])
-            for key in soonest[: len(soonest) // 2]:
-                del self._counts[key]
+FAIL, LOCK = "login:fail:", "login:lock:"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +57,7 @@ class LoginLimiter:
 
     def locked_for(self, username: str, client_ip: str | None) -> int | None:
         """Seconds left while the pair or the address is locked out, else None."""
-        left = max(self.store.get("lock:" + key).seconds_left
+        left = max(self.store.get(LOCK + key).seconds_left
                    for key in self._keys(username, client_ip))
         return max(1, math.ceil(left)) if left > 0 else None
 
@@ -133,17 +65,17 @@ class LoginLimiter:
         """Count a failure of the pair and of the address; lock whichever reached its limit."""
         pair, address = self._keys(username, client_ip)
         window = self.lockout_seconds
-        pair_count = self.store.add("fail:" + pair, window).hits
-        address_count = self.store.add("fail:" + address, window).hits
+        pair_count = self.store.add(FAIL + pair, window).hits
+        address_count = self.store.add(FAIL + address, window).hits
         locked = [key for key, count, limit in ((pair, pair_count, self.max_failures),
                                                 (address, address_count, self.ip_max_failures))
                   if count >= limit]
         for key in locked:
-            self.store.clear("fail:" + key)  # a fresh count once the lock ends
-            self.store.add("lock:" + key, window)
+            self.store.clear(FAIL + key)  # a fresh count once the lock ends
+            self.store.add(LOCK + key, window)
         return Failure(pair_count, address_count, window if locked else None)
 
     def succeeded(self, username: str, client_ip: str | None) -> None:
         """Forget the pair's failures. The address's stay: one good account must not let its
         holder wipe out the count of guesses at others."""
-        self.store.clear("fail:" + self._keys(username, client_ip)[0])
+        self.store.clear(FAIL + self._keys(username, client_ip)[0])

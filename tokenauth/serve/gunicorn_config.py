@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 
+from ..security.shared_memory import create_counter_folder
 from . import preflight
 from .options import load_server_options
 
@@ -64,6 +65,7 @@ def on_starting(server):
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)  # values of an earlier run do not count
     os.makedirs(folder, exist_ok=True)
+    create_counter_folder()  # failure counts shared by this server's workers, before they fork
 
 
 def child_exit(server, worker):

@@ -11,5 +11,6 @@ from .endpoint import VerifyEndpoint
 def init_app(app, runtime) -> None:
     """Answer /verify in front of the app's WSGI stack (call after every other middleware,
     so /verify skips them)."""
-    app.wsgi_app = VerifyEndpoint(app.wsgi_app, runtime.verifier, runtime.proxies,
-                                  runtime.metrics, runtime.settings.allow_password_auth)
+    app.wsgi_app = VerifyEndpoint(app.wsgi_app, runtime.verifier, runtime.throttle,
+                                  runtime.proxies, runtime.metrics,
+                                  runtime.settings.allow_password_auth)

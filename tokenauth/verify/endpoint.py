@@ -12,6 +12,7 @@ import time
 
 from ..errors import DatabaseUnavailable, VerifyDenied
 from .credentials import read_credentials
+from .throttle import COUNTED_REASONS
 
 log = logging.getLogger("tokenauth.verify")
 STATUS_LINES = {200: "200 OK", 401: "401 UNAUTHORIZED", 403: "403 FORBIDDEN",
@@ -22,9 +23,10 @@ NO_BODY = (("Content-Length", "0"),)
 
 
 class VerifyEndpoint:
-    def __init__(self, app, verifier, proxies, metrics, allow_password: bool):
+    def __init__(self, app, verifier, throttle, proxies, metrics, allow_password: bool):
         self.app = app  # the Flask app's WSGI stack, for every other path
         self.verifier = verifier
+        self.throttle = throttle
         self.proxies = proxies
         self.metrics = metrics
         self.allow_password = allow_password
@@ -44,9 +46,12 @@ class VerifyEndpoint:
             return 405, [("Allow", "GET, HEAD"), *NO_BODY], "method_not_allowed"
         client_ip = self.proxies.client_address(environ)
         try:
+            self.throttle.refuse_if_locked(client_ip)  # before the header is even read
             credentials = read_credentials(environ.get("HTTP_AUTHORIZATION"), self.allow_password)
             identity = self.verifier.verify(credentials, client_ip)
         except VerifyDenied as denial:
+            if denial.reason in COUNTED_REASONS:
+                self.throttle.failed(client_ip)
             log.info("verify denied: %s client=%s", denial.reason, client_ip)
             return denial.status, denial_headers(denial), denial.reason
         except DatabaseUnavailable as error:

@@ -38,12 +38,13 @@ class Verifier:
 
     ``cache`` (digest -> (snapshot, identity)), ``changes`` (how old a cached lookup may be,
     given what the revocation listener can vouch for), ``store`` (one indexed lookup),
-    ``recorder`` (last access), ``metrics``, and ``password_signin(username, password,
-    client_ip) -> Identity`` for Basic passwords (raises VerifyDenied).
+    ``recorder`` (last access), ``metrics``, ``password_signin(username, password,
+    client_ip) -> Identity`` for Basic passwords (raises VerifyDenied), and ``throttle``
+    (the failure throttle, asked again before each database lookup).
     """
 
     def __init__(self, pepper: str, cache, changes, store, recorder, metrics,
-                 password_signin):
+                 password_signin, throttle):
         self.pepper = pepper
         self.cache = cache
         self.changes = changes
@@ -51,18 +52,20 @@ class Verifier:
         self.recorder = recorder
         self.metrics = metrics
         self.password_signin = password_signin
+        self.throttle = throttle
 
     def verify(self, credentials: Credentials, client_ip: str | None) -> Identity:
         """The caller's identity. Raises VerifyDenied with the SPEC 3 reason, or
         DatabaseUnavailable."""
         if not credentials.is_token:
+            self.throttle.refuse_if_locked(client_ip, before_database=True)
             return self.password_signin(credentials.username, credentials.secret, client_ip)
         try:
             token = parse(credentials.secret)  # cheapest rejection: no database
         except MalformedToken:
             raise VerifyDenied("malformed") from None
         digest = token_hash(self.pepper, token)
-        snap, identity = self.lookup(digest)
+        snap, identity = self.lookup(digest, client_ip)
         # The indexed lookup found the row by equality; compare_digest re-checks in constant
         # time, so a collation or lookup quirk can never turn into an allow.
         if snap is None or not hmac.compare_digest(snap.token_hash, digest):
@@ -81,14 +84,16 @@ class Verifier:
         self.recorder.record(snap, now, client_ip)
         return identity
 
-    def lookup(self, digest: str) -> tuple:
+    def lookup(self, digest: str, client_ip: str | None = None) -> tuple:
         """``(snapshot, identity)`` for ``digest``, from the cache or one indexed query;
-        ``(None, None)`` when no token has that hash."""
+        ``(None, None)`` when no token has that hash. Raises VerifyDenied ``rate_limited``
+        instead of a query for a locked client."""
         self.changes.ensure_running()
         found = self.cache.get(digest, self.changes.max_age())
         self.metrics.cache_lookup(hit=found is not None)
         if found is not None:
             return found
+        self.throttle.refuse_if_locked(client_ip, before_database=True)
         read_at = self.changes.clock()
         snap = self.store.snapshot(digest)
         if snap is None:
