@@ -4,8 +4,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, TypeDecorator,
-                        func)
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text,
+                        TypeDecorator, func)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -91,6 +91,12 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     allowed_origins: Mapped[list] = mapped_column(JSON, default=list)
+    # SPEC 3 route rules ("GET /api/**"); none: the token is not restricted.
+    routes: Mapped[list] = mapped_column(JSON, default=list)
+    # A canary is refused like an unknown token, and every presentation raises an alert.
+    canary: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When its expiring_soon event was recorded (once per token), else None.
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -141,3 +147,52 @@ class TokenChange(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     token_id: Mapped[str | None] = mapped_column(String(32))
     user_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class TokenOrigin(db.Model):
+    """A client IP a token was used from: first and last seen (SPEC 4 ``/origins``)."""
+
+    __tablename__ = "token_origins"
+    __table_args__ = (Index("ix_token_origins_token_last_seen", "token_id", "last_seen_at"),)
+
+    token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    origin: Mapped[str] = mapped_column(String(45), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Event(db.Model):
+    """The audit trail (SPEC 4 event object), written in the transaction of what it records.
+    ``actor`` is the username that caused it, None for the system (or the CLI, which says
+    so in ``details``)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    token_id: Mapped[str | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                index=True)
+    actor: Mapped[str | None] = mapped_column(String(150))
+    origin: Mapped[str | None] = mapped_column(String(45))
+    details: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AlertDelivery(db.Model):
+    """An alert to POST to ``TOKENAUTH_WEBHOOK_URL`` (SPEC 7): the outbox. ``body`` is the
+    exact JSON that is sent and signed; rows are kept after delivery for the record."""
+
+    __tablename__ = "alert_outbox"
+
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))

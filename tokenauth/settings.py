@@ -85,6 +85,11 @@ class Settings:
     verify_max_failures: int = setting(30, minimum=0)  # 0: no failure throttle
     verify_failure_window: int = setting(60, minimum=1)
     redis_url: str | None = setting(None, shown=without_password)  # shared counts of replicas
+    webhook_url: str | None = setting(None, shown=without_password)  # alerts (SPEC 7)
+    webhook_secret: str = secret()  # HMAC-SHA256 key of the alerts' signature
+    expiry_warning_days: int = setting(7, minimum=1)
+    event_retention_days: int = setting(365, minimum=1)
+    inactive_token_days: int | None = setting(None, minimum=1)  # unset: never revoked for it
     log_level: str = setting("INFO", choices=LOG_LEVELS)
 
     @property
@@ -235,6 +240,13 @@ def _rule_problems(settings: Settings):
     if redis and not redis.startswith(("redis://", "rediss://", "unix://")):
         yield (f"TOKENAUTH_REDIS_URL={without_password(redis)!r} is not valid: use "
                "redis://HOST:6379/0, rediss://... or unix:///path/to/redis.sock")
+    hook = settings.webhook_url
+    if hook and not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", hook):
+        yield (f"TOKENAUTH_WEBHOOK_URL={without_password(hook)!r} is not valid: use an http:// "
+               "or https:// URL")
+    if hook and len(settings.webhook_secret) < 32:
+        yield ("TOKENAUTH_WEBHOOK_SECRET is not set or too short: TOKENAUTH_WEBHOOK_URL needs "
+               f"{SECRET_ADVICE} to sign the alerts with")
     header = settings.external_user_header
     if header and not re.fullmatch(r"[A-Za-z0-9-]+", header):
         yield (f"TOKENAUTH_EXTERNAL_USER_HEADER={header!r} is not valid: use a header name of "
