@@ -38,6 +38,18 @@ def _with_database(url: str, name: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Real argon2id at its lowest cost in this process: the tests check who may sign in,
+    not how slow guessing is (~1 ms a check instead of ~250 ms). Servers and commands the
+    tests start run the shipped cost (checked in tests/security/test_passwords.py)."""
+    from tokenauth.security import passwords
+    shipped = passwords.password_context
+    passwords.password_context = passwords.argon2id(memory_cost=256, rounds=1, parallelism=1)
+    yield
+    passwords.password_context = shipped
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url():
     """The admin URL of a reachable PostgreSQL; fails loudly in CI when there is none."""

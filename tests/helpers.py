@@ -28,3 +28,17 @@ def listening(app, seconds: float = 10.0):
     """Wait until ``app``'s revocation listener listens: lookups are cached only from then on."""
     assert app.extensions["tokenauth"].changes.wait_listening(seconds), "listener never listened"
     return app
+
+
+def one_database(name: str = "sqlite"):
+    """A ``backend`` fixture for a module or folder whose subject is not storage (pages,
+    headers, the CLI's wording, settings): one database is enough. A test can still ask
+    for another with ``parametrize("backend", [...], indirect=True)``.
+
+    Use: ``backend = one_database()`` at module level or in a folder's conftest.py."""
+    import pytest
+
+    @pytest.fixture
+    def backend(request):
+        return getattr(request, "param", name)
+    return backend

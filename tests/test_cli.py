@@ -11,7 +11,9 @@ from tokenauth.extensions import db
 from tokenauth.models import ApiToken, User
 from tokenauth.security.passwords import verify_password
 
-from .helpers import PASSWORD, bearer
+from .helpers import PASSWORD, bearer, one_database
+
+backend = one_database()  # the CLI's wording and exit codes; the services run on both elsewhere
 
 
 @pytest.fixture

@@ -5,6 +5,9 @@ import pytest
 
 from tokenauth.logs import redact
 from tokenauth.security.tokens import generate
+from .helpers import one_database
+
+backend = one_database()  # what logs contain, not storage
 
 TOKEN = generate("tka")
 

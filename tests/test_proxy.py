@@ -1,7 +1,9 @@
 """Forwarded headers count only from trusted proxies (TOKENAUTH_TRUSTED_PROXIES)."""
 import pytest
 
-from .helpers import bearer
+from .helpers import bearer, one_database
+
+backend = one_database()  # header trust, not storage
 
 
 @pytest.fixture

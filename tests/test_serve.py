@@ -17,6 +17,9 @@ from tokenauth import __version__
 from tokenauth.serve import preflight
 
 from .servers import ROOT, TOKENAUTH, clean_env, free_port, run_tokenauth, stop, wait_for_http
+from .helpers import one_database
+
+backend = one_database()  # the server's start-up, not storage
 
 pytestmark = pytest.mark.e2e
 SECRET_ADVICE = "needs at least 32 random characters (e.g. openssl rand -hex 32)"

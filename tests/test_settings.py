@@ -7,6 +7,9 @@ from flask import Flask
 
 from tokenauth import create_app
 from tokenauth.settings import Settings, SettingsError, load_settings
+from .helpers import one_database
+
+backend = one_database()  # settings, not storage
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,6 +3,9 @@
 import json
 
 import pytest
+from ..helpers import one_database
+
+backend = one_database()  # request framing, not storage
 
 TOKEN = json.dumps({"name": "laptop"})
 

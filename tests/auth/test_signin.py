@@ -9,8 +9,10 @@ import pytest
 
 from tokenauth.security import passwords
 
-from ..helpers import PASSWORD, bearer
+from ..helpers import PASSWORD, bearer, one_database
 from .conftest import CHANNELS, HeldCheck, in_threads
+
+backend = one_database()  # sign-in rules; their storage is tested in services/
 
 
 def assert_busy(channel, response):

@@ -10,8 +10,10 @@ import os
 
 import pytest
 
-from ..helpers import IN_CI
+from ..helpers import IN_CI, one_database
 from .live_server import live_server
+
+backend = one_database()  # what a browser sees: one database
 
 CHROMIUM = os.environ.get("TOKENAUTH_TEST_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -14,9 +14,11 @@ import os
 
 import pytest
 
-from ..helpers import IN_CI
+from ..helpers import IN_CI, one_database
 from ..servers import gunicorn, tokenauth_env
 from .stack import Echo, demo, echo_upstream, nginx
+
+backend = one_database()  # nginx in front: one database (outage and replica tests pick theirs)
 
 VERIFY_CACHE_TTL = 2.0  # seconds; the SPEC default, set explicitly because tests rely on it
 

@@ -1,5 +1,4 @@
 """/healthz, /readyz and /metrics."""
-from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from tokenauth.extensions import db

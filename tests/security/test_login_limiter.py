@@ -5,9 +5,11 @@ import pytest
 from tokenauth.security.counters import MemoryCounterStore
 from tokenauth.security.login_limiter import LoginLimiter
 
-from ..helpers import PASSWORD, basic
+from ..helpers import PASSWORD, basic, one_database
 from ..servers import gunicorn, tokenauth_env
 from ..worker_connections import connections_to_each_worker, send
+
+backend = one_database()  # the counters live outside the database
 
 
 class Clock:

@@ -9,8 +9,10 @@ from flask import template_rendered
 
 from tokenauth.settings import load_settings
 
-from ..helpers import basic
+from ..helpers import basic, one_database
 from ..servers import gunicorn, tokenauth_env
+
+backend = one_database()  # what logs contain, not storage
 
 
 def get(url, headers):

@@ -3,7 +3,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ..helpers import bearer
+from ..helpers import bearer, one_database
+
+backend = one_database()  # answer framing, not storage
 
 
 @pytest.fixture

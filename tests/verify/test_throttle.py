@@ -9,9 +9,11 @@ import pytest
 from tokenauth.security.tokens import generate
 from tokenauth.verify.throttle import FailureThrottle
 
-from ..helpers import basic, bearer, corrupt, listening
+from ..helpers import basic, bearer, corrupt, listening, one_database
 from ..servers import gunicorn, tokenauth_env
 from ..worker_connections import connections_to_each_worker, send
+
+backend = one_database()  # the counters live outside the database
 
 LIMIT = 3
 ATTACKER, BYSTANDER = "198.51.100.7", "198.51.100.8"

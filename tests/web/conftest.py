@@ -2,7 +2,9 @@ import re
 
 import pytest
 
-from ..helpers import PASSWORD
+from ..helpers import PASSWORD, one_database
+
+backend = one_database()  # pages are HTML: one database
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
