@@ -175,3 +175,17 @@ def test_two_workers_deliver_each_alert_exactly_once(app, make_user, make_token,
         assert errors == []
         assert sorted(target.delivered()) == sorted(ids)
         assert len(target.received) == 20  # nobody sent anything twice
+
+
+def test_the_readme_signature_check_accepts_our_alerts_and_nothing_else():
+    from ..servers import ROOT
+
+    section = (ROOT / "README.md").read_text().split("## Alerts", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - the README's own example
+    check = namespace["is_from_tokenauth"]
+    body = b'{"id": "3cfb651d75544cb29e15673a65a5a438", "type": "canary_used"}'
+    assert check(SECRET, body, signature(SECRET, body))
+    assert not check(SECRET, body.replace(b"canary", b"cAnary"), signature(SECRET, body))
+    assert not check("another secret " * 3, body, signature(SECRET, body))
