@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import http.client
 import logging
 import random
 import urllib.error
@@ -69,7 +70,8 @@ def post(url: str, body: bytes, headers: dict, timeout: float) -> None:
             status = response.status
     except urllib.error.HTTPError as error:
         status = error.code
-    except (OSError, ValueError) as error:  # refused, reset, timeout, bad URL
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        # refused, reset, timed out, a bad URL, an answer that is not HTTP
         reason = getattr(error, "reason", None) or error
         raise DeliveryFailed(f"{error.__class__.__name__}: {reason}"[:200]) from None
     if not 200 <= status < 300:
