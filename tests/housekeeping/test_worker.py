@@ -1,19 +1,18 @@
 """The running service delivers alerts itself, from a thread in each gunicorn worker, and
 loses nothing when it is restarted between two attempts (SPEC 7)."""
+import threading
 import time
 
 import pytest
 
 from tokenauth.extensions import db
 from tokenauth.models import AlertDelivery
+from tokenauth.housekeeping.worker import Housekeeper
 from tokenauth.services import events
 
 from ..servers import gunicorn, tokenauth_env
 from .conftest import SECRET
 from .receiver import receiver
-
-pytestmark = pytest.mark.e2e
-
 
 def stored(event_id) -> AlertDelivery:
     db.session.expire_all()
@@ -31,6 +30,7 @@ def eventually(condition, seconds: float) -> bool:
     return True
 
 
+@pytest.mark.e2e
 def test_an_alert_survives_a_restart_of_tokenauth_between_attempts(app, database_url,
                                                                     make_user, make_token,
                                                                     tmp_path):
@@ -60,3 +60,27 @@ def test_an_alert_survives_a_restart_of_tokenauth_between_attempts(app, database
     assert stored(event.id).attempts == 2
     logs = "".join(path.read_text() for path in tmp_path.glob("*/*.log"))
     assert issued.raw not in logs and SECRET not in logs
+
+
+def test_the_thread_keeps_working_after_a_failed_tick(app):
+    calls, recovered = [], threading.Event()
+
+    class Flaky:
+        def deliver_due(self):
+            calls.append(1)
+            if len(calls) <= 2:
+                raise ConnectionError("database away")
+            recovered.set()
+            return 0
+
+    class NoSweeps:
+        def run(self):
+            return {}
+
+    worker = Housekeeper(Flaky(), NoSweeps(), poll=0.01)
+    worker.start()
+    try:
+        assert recovered.wait(5), "the thread stopped after a failure"
+    finally:
+        worker.close()
+    assert not worker._thread.is_alive()

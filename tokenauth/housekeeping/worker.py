@@ -41,7 +41,9 @@ class Housekeeper:
                                         daemon=True)
         self._thread.start()
 
-    def close(self, timeout: float = 10.0) -> None:
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the thread, waiting for the current step (a claim left by a POST that
+        outlives the wait expires with its lease, and another worker sends it again)."""
         self._stop.set()
         if self._thread is not None and self._pid == os.getpid():
             self._thread.join(timeout)
