@@ -1,7 +1,7 @@
 """Schemathesis over ``/api/v1/openapi.json`` (issue 7, "Proof in the suite").
 
 Every operation of the document, called with generated input that fits the document and
-input that does not, as an administrator and as a plain user (HTTP Basic), through the WSGI
+input that does not, as an administrator, as a plain user (HTTP Basic) and without credentials, through the WSGI
 app in process, on both databases. Path ids are sometimes the caller's real token (or a real
 user) so the operations do their work, not only 404. No answer may be a server error or
 break the document: documented status code, content type, headers and body schema.
@@ -69,7 +69,8 @@ def world(make_app):
 def test_every_operation_as_admin_and_as_user_answers_by_the_document(world, mode):
     app, ids = world
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", OwnContextPerRequest(app))
-    callers = (basic("root", PASSWORD), basic("alice", PASSWORD))
+    # An admin, a plain user, and nobody (the 401 must match the document too).
+    callers = (basic("root", PASSWORD), basic("alice", PASSWORD), {})
     real_ids = {"token_id": st.sampled_from(ids["tokens"]),
                 # never the test's admin: a generated PATCH could lock it out
                 "user_id": st.just(ids["alice"])}
