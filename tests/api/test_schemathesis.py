@@ -1,10 +1,11 @@
 """Schemathesis over ``/api/v1/openapi.json`` (issue 7, "Proof in the suite").
 
 Every operation of the document, called with generated input that fits the document and
-input that does not, as an administrator, as a plain user (HTTP Basic) and without credentials, through the WSGI
-app in process, on both databases. Path ids are sometimes the caller's real token (or a real
-user) so the operations do their work, not only 404. No answer may be a server error or
-break the document: documented status code, content type, headers and body schema.
+input that does not, as an administrator, as a plain user (HTTP Basic) and without
+credentials, through the WSGI app in process, on both databases. Path ids are sometimes a
+real token (or a real user) so the operations do their work, not only 404. No answer may be
+a server error or break the document (documented status code, content type, headers and
+body schema), and input that breaks the document must be refused.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance,
+                                               negative_data_rejection,
                                                response_headers_conformance,
                                                response_schema_conformance,
                                                status_code_conformance)
@@ -26,14 +28,15 @@ from tokenauth.services import users as user_service
 
 from ..helpers import PASSWORD, basic
 
-# Small enough that the module stays well under a minute on 2 cores (both databases, two
+# Small enough that the module stays well under a minute on 2 cores (both databases, three
 # callers, two modes), large enough to reach every validator; derandomized so every run (and
 # CI) sends the same cases.
 EXAMPLES = 8
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+# Plus: input that breaks the document must be refused (a 4xx), not accepted.
+CHECKS = [negative_data_rejection, not_a_server_error, status_code_conformance,
+          content_type_conformance, response_headers_conformance, response_schema_conformance]
 
 
 class OwnContextPerRequest:
