@@ -152,6 +152,9 @@ def render_microcache(listen: str, tokenauth: str, product: int) -> str:
         raise RuntimeError(f"{MICROCACHE.name} drifted from tokenauth.conf: {missing[:3]}")
     text = _sub_once(r"server tokenauth:8000;", f"server {tokenauth};", text)
     text = _sub_once(r"server echo:8000;", f"server 127.0.0.1:{product};", text)
+    # the access log in nginx's prefix folder, beside the template's (a relative path)
+    text = _sub_once(r"access_log /var/log/nginx/access.log tokenauth;",
+                     "access_log access.log tokenauth;", text)
     return _sub_once(r"listen 80;", f"listen {listen};", text)
 
 

@@ -13,7 +13,10 @@ class Base(DeclarativeBase):
 class JsonApi(Api):
     """flask-smorest, with a ``message`` in every error body (SPEC 4), also for errors raised
     without one (405, an unknown route, a 500), and the error's own headers, such as the
-    ``Allow`` of a 405, which flask-smorest drops."""
+    ``Allow`` of a 405, which flask-smorest drops. Each operation documents the errors it
+    gives (api/openapi.py), not a catch-all ``default`` that any status would match."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error):
         payload, status, headers = super().handle_http_exception(error)

@@ -1,11 +1,14 @@
 """Replicas (issue 9): two tokenauth servers, 2 workers each, on one PostgreSQL and one
 Redis, behind one nginx upstream. They answer alike, count one failure throttle however
-the failures spread over them, and keep counting, per server, when Redis goes away."""
+the failures spread over them, keep counting, per server, when Redis goes away, and refuse
+within a second a token revoked or rotated through the other."""
+import time
+
 import pytest
 
 from tokenauth.security.tokens import generate
 
-from ..helpers import bearer, corrupt
+from ..helpers import PASSWORD, basic, bearer, corrupt
 from .stack import call
 
 pytestmark = [pytest.mark.e2e,
@@ -107,3 +110,65 @@ def test_replicas_one_down_nginx_answers_from_the_other(make_replicas, database_
     answers = [through_nginx(replicas, bearer(valid.raw)) for _ in range(6)]
     assert [answer.status for answer in answers] == [200] * 6
     assert {answer.header("X-Auth-Error") for answer in answers} == {None}
+
+
+# -- revocation reaches the other replica within a second (SPEC 3) ------------------------
+
+REVOCATION_BOUND = 1.0  # seconds, SPEC 3
+POLL_EVERY, POLL_FOR = 0.05, 3.0
+# Far longer than the bound: only the revocation notice can make the other replica refuse
+# in time, not its cache running out.
+LONG_CACHE_TTL = 30
+
+
+def _poll_until_refused(server: str, headers: dict, since: float) -> tuple[list, list]:
+    """Poll ``server``'s /verify every 50 ms for up to 3 s (fresh connection each: either
+    worker may answer) until 10 refusals in a row; ``(allowed, refused)`` as lists of
+    seconds since ``since``, the refused with their reason."""
+    allowed, refused, streak = [], [], 0
+    while time.monotonic() - since < POLL_FOR and streak < 10:
+        answer = call(server, "GET", "/verify", headers, source=BYSTANDER)
+        elapsed = time.monotonic() - since
+        if answer.status == 200:
+            allowed.append(elapsed)
+            streak = 0
+        else:
+            refused.append((elapsed, answer.status, answer.header("X-Auth-Error")))
+            streak += 1
+        time.sleep(POLL_EVERY)  # the poll's pace, not a synchronisation
+    return allowed, refused
+
+
+@pytest.mark.parametrize("change", ["revoke", "rotate"])
+def test_replica_refuses_a_token_revoked_through_the_other_within_a_second(
+        make_replicas, database_url, make_user, make_token, change):
+    replicas = make_replicas(database_url, verify_cache_ttl=LONG_CACHE_TTL)
+    issued = make_token(make_user("alice"))
+    server_a, server_b = replicas.servers
+    # Cached on both servers (each has 2 workers; fresh connections spread over them).
+    for _ in range(6):
+        for answer in replicas.verify_everywhere(bearer(issued.raw), BYSTANDER):
+            assert (answer.status, answer.header("X-Auth-User")) == (200, "alice")
+
+    if change == "revoke":
+        done = call(server_a, "DELETE", f"/api/v1/tokens/{issued.token.id}",
+                    basic("alice", PASSWORD))
+        assert done.status == 204, done.body
+    else:
+        done = call(server_a, "POST", f"/api/v1/tokens/{issued.token.id}/rotate",
+                    basic("alice", PASSWORD))
+        assert done.status == 201, done.body
+    changed_at = time.monotonic()
+
+    allowed, refused = _poll_until_refused(server_b, bearer(issued.raw), changed_at)
+    assert refused, f"server B still allowed the old token {POLL_FOR} s after the {change}"
+    first_refusal = refused[0][0]
+    print(f"{change}: first refusal on B after {first_refusal * 1000:.0f} ms; "
+          f"{len(allowed)} allowed before")
+    assert first_refusal <= REVOCATION_BOUND, (first_refusal, allowed, refused[:3])
+    assert all(moment <= REVOCATION_BOUND for moment in allowed), (allowed, refused[:3])
+    assert {(status, reason) for _, status, reason in refused} == {(401, "revoked")}
+    if change == "rotate":  # the successor works on the other replica at once
+        successor = bearer(done.json()["token"])
+        for answer in replicas.verify_everywhere(successor, BYSTANDER):
+            assert (answer.status, answer.header("X-Auth-User")) == (200, "alice")

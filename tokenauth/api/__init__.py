@@ -4,12 +4,13 @@ from flask_smorest import abort
 
 from ..extensions import api
 from . import admin, docs, me, tokens
+from .openapi import ErrorResponses
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 def init_app(app) -> None:
-    api.init_app(app, spec_kwargs={"info": {"description": (
+    api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponses()], "info": {"description": (
         "Manage personal API tokens. Authenticate with the web session (cookie + CSRF), "
         "HTTP Basic username:password (internal users), or the external-user header set "
         "by the trusted proxy.")}})

@@ -7,6 +7,7 @@ from ..extensions import db
 from ..runtime import current_runtime
 from ..services import users
 from .auth import login_required
+from .openapi import conflict
 from .schemas import (AdminTokenQueryArgsSchema, AdminTokenSchema, UserCreateSchema, UserSchema,
                       UserUpdateSchema)
 
@@ -25,6 +26,7 @@ class AdminUsers(MethodView):
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
+    @conflict(blp, "The username is taken (in any case).")
     def post(self, data):
         """Create an internal user"""
         user = users.create_user(db.session, data["username"], data["password"],
@@ -37,6 +39,7 @@ class AdminUsers(MethodView):
            parameters=[rules.id_parameter("user_id")])
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
+@conflict(blp, "It would leave no active administrator.")
 @admin_required
 def update_user(data, user_id):
     """Change a user's active flag, admin flag or password

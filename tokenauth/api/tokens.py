@@ -2,11 +2,13 @@
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from flask_smorest.error_handler import ErrorSchema
 
 from .. import rules
 from ..runtime import current_runtime
 from ..services.tokens import DEFAULT
 from .auth import login_required
+from .openapi import conflict
 from .schemas import (TokenCreatedSchema, TokenCreateSchema, TokenQueryArgsSchema, TokenSchema,
                       TokenUpdateSchema)
 
@@ -71,6 +73,7 @@ class TokenById(MethodView):
 
 @blp.route("/tokens/<token_id>/rotate", methods=["POST"], parameters=TOKEN_ID)
 @blp.response(201, TokenCreatedSchema)
+@conflict(blp, "The token is revoked or expired, or another rotation of it won.")
 @login_required
 def rotate(token_id):
     """Replace a token's secret, keeping its metadata; the old secret is revoked
@@ -84,6 +87,9 @@ def rotate(token_id):
 
 @blp.route("/tokens/self/rotate", methods=["POST"])
 @blp.response(201, TokenCreatedSchema)
+@conflict(blp, "Another rotation of the token won.")
+@blp.alt_response(400, schema=ErrorSchema,
+                  description="No token in the Authorization header (a password was used).")
 @login_required(allow_token=True)
 def rotate_self():
     """Rotate the API token presented in the Authorization header
