@@ -150,6 +150,7 @@ def render_microcache(listen: str, tokenauth: str, product: int) -> str:
     if variant != expected:
         missing = sorted(set(expected) - set(variant)) or sorted(set(variant) - set(expected))
         raise RuntimeError(f"{MICROCACHE.name} drifted from tokenauth.conf: {missing[:3]}")
+    text = _sub_once(r"\n    server tokenauth2:8000;", "", text)  # one tokenauth here
     text = _sub_once(r"server tokenauth:8000;", f"server {tokenauth};", text)
     text = _sub_once(r"server echo:8000;", f"server 127.0.0.1:{product};", text)
     # the access log in nginx's prefix folder, beside the template's (a relative path)

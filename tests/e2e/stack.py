@@ -147,7 +147,8 @@ def _with_microcache(text: str, listen: str, tokenauth: str, product: str) -> st
     """The rendered template with the shipped micro-cache file (its docker-compose
     addresses replaced) in place of its copy of tokenauth.conf, and the njs module loaded."""
     microcache = (NGINX_DIR / "tokenauth-microcache.conf").read_text()
-    for shipped, here in (("server tokenauth:8000;", f"server {tokenauth};"),
+    for shipped, here in (("server tokenauth2:8000;\n", ""),  # one tokenauth here
+                          ("server tokenauth:8000;", f"server {tokenauth};"),
                           ("server echo:8000;", f"server {product};"),
                           ("listen 80;", f"listen {listen};")):
         assert microcache.count(shipped) == 1, shipped

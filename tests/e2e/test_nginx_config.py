@@ -119,3 +119,12 @@ def test_tokenauth_pages_are_under_the_prefix_without_auth_request(server):
     assert headers["x-forwarded-proto"] == "$scheme"
     internal = location(server, "~", "^/auth/(healthz|readyz|metrics|verify)(/|$)")
     assert internal.values("return") == [["404"]]
+
+
+def test_the_micro_cache_variant_is_the_production_file_plus_its_cache():
+    """tokenauth-microcache.conf is used instead of tokenauth.conf: everything the production
+    file does (both replicas, the expiry warning, the log format) must be in it too."""
+    from bench.nginx import render_microcache
+
+    rendered = render_microcache("127.0.0.1:1", "127.0.0.1:2", 3)  # raises when drifted
+    assert "server 127.0.0.1:2;" in rendered and "tokenauth2" not in rendered
