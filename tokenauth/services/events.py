@@ -2,8 +2,10 @@
 user, written in the same transaction as the change it records."""
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import rules
 from ..models import Event, utcnow
 from . import alerts
 
@@ -28,3 +30,22 @@ def record(session: Session, type_: str, *, token_id: str | None = None,
     if alert and type_ in alerts.ALERTED:
         alerts.enqueue(session, event)
     return event
+
+
+def list_events(session: Session, *, user_id: str | None = None, token_id: str | None = None,
+                type_: str | None = None, limit: int = 100) -> list[Event]:
+    """Events, newest first, at most ``limit`` of them; only those of ``user_id``,
+    ``token_id`` or ``type_`` when given. An id that is not well-formed or a type that does
+    not exist matches nothing (the caller refuses unknown types where it wants a 422)."""
+    if (user_id is not None and not rules.is_id(user_id)) or (
+            token_id is not None and not rules.is_id(token_id)) or (
+            type_ is not None and type_ not in TYPES):
+        return []
+    query = select(Event).order_by(Event.at.desc(), Event.id.desc()).limit(max(0, limit))
+    if user_id is not None:
+        query = query.where(Event.user_id == user_id)
+    if token_id is not None:
+        query = query.where(Event.token_id == token_id)
+    if type_ is not None:
+        query = query.where(Event.type == type_)
+    return list(session.scalars(query))
