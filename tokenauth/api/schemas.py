@@ -5,6 +5,9 @@ from marshmallow import Schema, fields, validate
 
 from .. import rules
 from ..models import iso_utc
+from ..services.events import TYPES as EVENT_TYPES
+
+EVENT_LIMIT = 1000  # the most events one answer carries
 
 
 class UTCDateTime(fields.Field):
@@ -35,6 +38,8 @@ class TokenSchema(Schema):
     revoked_at = UTCDateTime(allow_none=True)
     scopes = fields.List(fields.String())
     allowed_origins = fields.List(fields.String())
+    canary = fields.Boolean(metadata={"description": (
+        "A canary: /verify refuses it like an unknown token and raises an alert.")})
 
 
 class TokenCreatedSchema(TokenSchema):
@@ -57,6 +62,10 @@ class TokenCreateSchema(Schema):
     allowed_origins = rules.ALLOWED_ORIGINS.field(metadata={"description": (
         f"Client IPs or CIDRs allowed to use the token (none: any). "
         f"{rules.ALLOWED_ORIGINS.summary}")})
+    canary = fields.Boolean(load_default=False, metadata={"description": (
+        "A canary token: never valid; /verify refuses it like an unknown token, records a "
+        "canary_used event with the client IP and raises an alert. Plant it where a leak "
+        "would be found.")})
 
 
 class TokenUpdateSchema(Schema):
@@ -96,3 +105,33 @@ class UserUpdateSchema(Schema):
     is_admin = fields.Boolean(metadata={"description": (
         "false demotes the user; the last active administrator cannot be demoted (409).")})
     password = rules.PASSWORD.field(load_only=True)
+
+
+class OriginSchema(Schema):
+    origin = fields.String(metadata={"description": "Client IP."})
+    first_seen_at = UTCDateTime()
+    last_seen_at = UTCDateTime()
+
+
+class EventSchema(Schema):
+    id = fields.String()
+    at = UTCDateTime()
+    type = fields.String(metadata={"description": "What happened: " + ", ".join(EVENT_TYPES)})
+    token_id = fields.String(allow_none=True)
+    user_id = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True, metadata={
+        "description": "The username that caused it; null: the system or the command line."})
+    origin = fields.String(allow_none=True, metadata={"description": "Client IP, if any."})
+
+
+class EventQueryArgsSchema(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=EVENT_LIMIT),
+                           metadata={"description": f"At most this many (1-{EVENT_LIMIT})."})
+
+
+class AdminEventQueryArgsSchema(EventQueryArgsSchema):
+    user = rules.USERNAME.field(metadata={
+        "description": f"Only this user's events (the name in any case). {rules.USERNAME.summary}"})
+    token = fields.String(validate=validate.Regexp(rules.ID_PATTERN), metadata={
+        "description": "Only this token's events (its id)."})
+    type = fields.String(validate=validate.OneOf(EVENT_TYPES))

@@ -2,6 +2,8 @@
 user, written in the same transaction as the change it records."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,13 +19,15 @@ TYPES = TOKEN_TYPES + USER_TYPES
 
 def record(session: Session, type_: str, *, token_id: str | None = None,
            user_id: str | None = None, actor: str | None = None, origin: str | None = None,
-           details: dict | None = None, alert: bool = False) -> Event:
+           details: dict | None = None, alert: bool = False,
+           at: datetime | None = None) -> Event:
     """Add an event of ``type_`` (one of TYPES) to the caller's transaction. ``actor`` is
     the username that caused it (None: the system). With ``alert`` (a webhook is
-    configured) an alertable event is queued for delivery in the same transaction."""
+    configured) an alertable event is queued for delivery in the same transaction. ``at``:
+    when it happened, if not now."""
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}")
-    event = Event(at=utcnow(), type=type_, token_id=token_id, user_id=user_id, actor=actor,
+    event = Event(at=at or utcnow(), type=type_, token_id=token_id, user_id=user_id, actor=actor,
                   origin=origin, details=details)
     session.add(event)
     session.flush()
