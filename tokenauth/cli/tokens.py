@@ -10,7 +10,7 @@ from ..models import iso_utc
 from ..runtime import current_runtime
 from ..services import users
 from ..services.tokens import DEFAULT
-from .common import database_command, parse_when
+from .common import database_command, parse_duration, parse_when
 
 # The API's field names as the options that set them, for messages.
 OPTION_OF_FIELD = {"name": "--name", "scopes": "--scope", "allowed_origins": "--origin",
@@ -33,8 +33,12 @@ def tokens_group():
               help="A label passed on to your API in X-Auth-Scopes (repeatable).")
 @click.option("--origin", "origins", multiple=True, metavar="IP|CIDR",
               help="Accept the token only from this client address or network (repeatable).")
+@click.option("--canary", is_flag=True,
+              help="A canary: never valid; any use is refused like an unknown token, recorded "
+                   "(canary_used, with the client IP) and alerted. Plant it where a leak would "
+                   "be found.")
 @database_command()
-def tokens_create(username, name, expires_at, no_expiry, scopes, origins):
+def tokens_create(username, name, expires_at, no_expiry, scopes, origins, canary):
     """Create a token and print only the raw token."""
     if expires_at and no_expiry:
         raise click.UsageError("--expires-at and --no-expiry exclude each other")
@@ -42,7 +46,7 @@ def tokens_create(username, name, expires_at, no_expiry, scopes, origins):
     fields = _checked_token_fields(name=name, scopes=list(scopes), allowed_origins=list(origins))
     user = users.require_user(db.session, username)
     issued = current_runtime().tokens().create(user, fields["name"], when, fields["scopes"],
-                                               fields["allowed_origins"])
+                                               fields["allowed_origins"], canary=canary)
     db.session.commit()
     click.echo(issued.raw)
 
@@ -80,6 +84,19 @@ def tokens_list(username):
         click.echo(f"{token.id:<32}  {token.user.username:<16} {token.name[:24]:<24} "
                    f"{token.hint:<12} {token.status:<8} {_when(token.expires_at):<20} "
                    f"{_when(token.last_accessed_at):<20} {token.last_accessed_origin or '-'}")
+
+
+@tokens_group.command("expiring")
+@click.option("--within", required=True, metavar="Nd|Nh",
+              help="The window from now: days (7d) or hours (12h).")
+@database_command()
+def tokens_expiring(within):
+    """List active tokens that expire within the given time from now, soonest first."""
+    rows = current_runtime().tokens().expiring(parse_duration(within, "--within"))
+    click.echo(f"{'ID':<32}  {'USER':<16} {'NAME':<24} {'HINT':<12} EXPIRES")
+    for token in rows:
+        click.echo(f"{token.id:<32}  {token.user.username:<16} {token.name[:24]:<24} "
+                   f"{token.hint:<12} {_when(token.expires_at)}")
 
 
 @tokens_group.command("revoke")

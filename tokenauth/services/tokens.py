@@ -145,6 +145,15 @@ class TokenService:
             query = query.where(status_condition(status, self.clock()))
         return list(self.session.scalars(query))
 
+    def expiring(self, within: timedelta) -> list[ApiToken]:
+        """Active tokens whose expiry is within ``within`` from now, soonest first."""
+        now = self.clock()
+        return list(self.session.scalars(
+            select(ApiToken).where(status_condition("active", now),
+                                   ApiToken.expires_at.is_not(None),
+                                   ApiToken.expires_at <= now + within)
+            .order_by(ApiToken.expires_at, ApiToken.id)))
+
     def get(self, token_id: str, owner: User | None = None) -> ApiToken:
         """The token ``token_id``, which must belong to ``owner`` when given.
 
