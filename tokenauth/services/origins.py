@@ -37,10 +37,11 @@ def record_new(session: Session, token_id: str, origin: str, at: datetime, *,
     Returns whether the origin was new."""
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
               else sqlite.insert)(TokenOrigin)
-    added = session.execute(
+    added = session.scalar(
         insert.values(token_id=token_id, origin=origin, first_seen_at=at, last_seen_at=at)
-        .on_conflict_do_nothing(index_elements=["token_id", "origin"])).rowcount == 1
-    if not added:
+        .on_conflict_do_nothing(index_elements=["token_id", "origin"])
+        .returning(TokenOrigin.origin))
+    if added is None:
         return False
     token = session.get(ApiToken, token_id)
     used_elsewhere = session.scalar(select(TokenOrigin.origin).where(
