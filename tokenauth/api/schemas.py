@@ -62,10 +62,11 @@ class TokenCreateSchema(Schema):
     allowed_origins = rules.ALLOWED_ORIGINS.field(metadata={"description": (
         f"Client IPs or CIDRs allowed to use the token (none: any). "
         f"{rules.ALLOWED_ORIGINS.summary}")})
-    canary = fields.Boolean(load_default=False, metadata={"description": (
-        "A canary token: never valid; /verify refuses it like an unknown token, records a "
-        "canary_used event with the client IP and raises an alert. Plant it where a leak "
-        "would be found.")})
+    canary = fields.Boolean(load_default=False, truthy={True}, falsy={False}, metadata={
+        "description": (
+            "A canary token: never valid; /verify refuses it like an unknown token, records "
+            "a canary_used event with the client IP and raises an alert. Plant it where a "
+            "leak would be found.")})
 
 
 class TokenUpdateSchema(Schema):
