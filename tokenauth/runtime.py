@@ -24,6 +24,7 @@ from .security.shared_memory import open_server_counters
 from .services.tokens import TokenService
 from .services import changes
 from .settings import Settings
+from .verify.alarms import Alarms
 from .verify.cache import VerifyCache
 from .verify.changes import ChangeListener
 from .verify.last_access import LastAccessRecorder
@@ -47,6 +48,7 @@ class Runtime:
     recorder: LastAccessRecorder
     verifier: Verifier
     housekeeper: Housekeeper  # alerts and sweeps, in a thread (start_background)
+    alarms: Alarms  # new origins and canary uses, for the audit trail
 
     @classmethod
     def build(cls, app, settings: Settings) -> Runtime:
@@ -68,14 +70,16 @@ class Runtime:
         call_seconds = call_deadline(settings.database_timeout)
         listener = ChangeListener(engine, cache, call_seconds)
         store = TokenStore(engine, call_seconds)
-        recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics)
+        alarms = Alarms(engine, alert=bool(settings.webhook_url))
+        recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics, alarms)
         verifier = Verifier(settings.token_pepper, cache, listener, store, recorder, metrics,
-                            BasicPasswordAuth(app, signin), throttle)
+                            BasicPasswordAuth(app, signin), throttle, alarms)
         deliverer = (Deliverer(engine, settings.webhook_url, settings.webhook_secret)
                      if settings.webhook_url else None)
         housekeeper = Housekeeper(deliverer, Sweeper(engine, settings, listener.forget))
         return cls(settings, TrustedProxies(settings.trusted_networks), metrics, counters,
-                   throttle, signin, cache, listener, store, recorder, verifier, housekeeper)
+                   throttle, signin, cache, listener, store, recorder, verifier, housekeeper,
+                   alarms)
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.settings)
@@ -100,6 +104,7 @@ class Runtime:
         connections and the counters (worker exit, tests)."""
         self.housekeeper.close()
         self.metrics.close()
+        self.alarms.close()
         self.changes.close()
         self.store.close()
         self.counters.close()
