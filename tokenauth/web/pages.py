@@ -10,7 +10,7 @@ from ..models import utcnow
 from ..runtime import current_runtime
 from ..services import users
 from .access import page_login_required
-from .presenters import STATUSES, ExpiryChoices, iso_utc
+from .presenters import DEFAULT_STATUS, STATUSES, ExpiryChoices, iso_utc
 from .responses import page_blueprint
 
 bp = page_blueprint("pages", __name__)
@@ -26,7 +26,16 @@ def index():
 def tokens():
     runtime = current_runtime()
     now = utcnow()
-    return render_template("tokens.html", tokens=runtime.tokens().list(g.user),
+    status = request.args.get("status", DEFAULT_STATUS)
+    if status not in (*STATUSES, "all"):
+        status = DEFAULT_STATUS
+    mine = runtime.tokens().list(g.user)  # a person has few tokens: count them here
+    counts = {name: sum(token.status_at(now) == name for token in mine) for name in STATUSES}
+    counts["all"] = len(mine)
+    shown = mine if status == "all" else [t for t in mine if t.status_at(now) == status]
+    active_names = sorted({t.name for t in mine if t.status_at(now) == "active"})
+    return render_template("tokens.html", tokens=shown, status_filter=status, counts=counts,
+                           statuses=(*STATUSES, "all"), active_names=active_names,
                            expiry=ExpiryChoices.from_settings(runtime.settings, now),
                            now_iso=iso_utc(now))
 

@@ -9,6 +9,8 @@ from ..settings import Settings
 
 PRESET_DAYS = (30, 60, 90)
 STATUSES = ("active", "expired", "revoked")
+# What /tokens shows first: the tokens that work. Revoked and expired ones are a click away.
+DEFAULT_STATUS = "active"
 
 
 def iso_utc(value: datetime | None) -> str:
