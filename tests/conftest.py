@@ -197,12 +197,13 @@ def make_user(app):
 
 @pytest.fixture
 def make_token(app):
-    """Factory: ``make_token(user, name="ci", expires_at=..., revoked=True)`` -> IssuedToken."""
+    """Factory: ``make_token(user, name="ci", expires_at=..., revoked=True,
+    routes=["GET /api/**"])`` -> IssuedToken."""
 
     def make(user, name="test token", expires_at=DEFAULT, scopes=(), allowed_origins=(),
-             revoked=False):
+             revoked=False, routes=()):
         service = TokenService(db.session, app.extensions["tokenauth"].settings)
-        issued = service.create(user, name, expires_at, scopes, allowed_origins)
+        issued = service.create(user, name, expires_at, scopes, allowed_origins, routes)
         if revoked:
             service.revoke(issued.token)
         db.session.commit()

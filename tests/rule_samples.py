@@ -42,6 +42,14 @@ SAMPLES = {
                     "10.0.0.1\n", "", "1"],
         "server": ["1.2.3", "10.0.0.1/33", "::1/129", "999.1.1.1", "1:2:3"],
     }),
+    "route": (rules.ROUTE, {
+        "accepted": ["GET /api/**", "* /", "POST /api/items", "HEAD /a/*/b", "GET /café",
+                     "DELETE /api/**/x", "GET /a:b/c.d_e-f~", "PATCH /" + "a" * 500],
+        "refused": ["", "get /api", "GET", "GET api/x", "GET  /api", "GET /a b", "GET /a%2Fb",
+                    "GET /a?x=1", "GET /a#b", "GET /a\\b", "GET /a\x00", "GET /api\n",
+                    "/api/**", "G3T /x", "GET /" + "a" * 600, "GET /x\x85"],
+        "server": ["GET /a/b*", "GET /***", "GET /a/**b", "GET /x/*y"],
+    }),
     "expires_at": (rules.EXPIRES_AT, {
         "accepted": ["2099-01-31", "2099-01-31T12:00:00Z", "2099-01-01T00:00:00+02:00",
                      "2099-06-15T08:30:00-05:30", "2099-01-31T12:00:00", "2099-01-31 12:00",

@@ -244,6 +244,33 @@ def test_tokens_create_refuses_what_the_api_refuses(run, make_user):
     assert db.session.scalar(db.select(ApiToken)) is None
 
 
+def test_tokens_create_with_routes_and_list_shows_them(run, make_user, client):
+    make_user("alice")
+    result = run("tokens", "create", "alice", "--name", "reports", "--route", "GET /api/**",
+                 "--route", "POST /api/reports/*")
+    assert result.exit_code == 0, result.output
+    raw = result.output.strip()
+    assert db.session.scalar(db.select(ApiToken)).routes == ["GET /api/**", "POST /api/reports/*"]
+    denied = client.get("/verify", headers={**bearer(raw), "X-Original-Method": "DELETE",
+                                            "X-Original-URI": "/api/reports/1"})
+    assert denied.headers["X-Auth-Error"] == "forbidden_scope"
+    run("tokens", "create", "alice", "--name", "open")
+    rows = {line.split()[2]: line for line in run("tokens", "list").output.splitlines()[1:]}
+    assert rows["reports"].endswith(" GET /api/**, POST /api/reports/*")
+    assert rows["open"].endswith(" any")
+
+
+def test_tokens_create_refuses_a_bad_route_in_one_line(run, make_user):
+    make_user("alice")
+    result = run("tokens", "create", "alice", "--name", "ci", "--route", "GET /api/**",
+                 "--route", "get /api")
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: --route 'get /api': 'get /api' must start with an HTTP "
+                           "method in capitals")
+    assert db.session.scalar(db.select(ApiToken)) is None
+
+
 def test_tokens_rotate(run, make_user, make_token, client):
     old = make_token(make_user("alice"), name="deploy", scopes=["read"])
     result = run("tokens", "rotate", old.token.id)

@@ -22,6 +22,7 @@ from marshmallow import ValidationError, fields, validate
 
 from .errors import InvalidInput
 from .security.tokens import TOKEN_RE
+from .verify import routes as route_rules
 
 
 class Broken(ValueError):
@@ -266,6 +267,32 @@ ORIGIN = Rule(
 )
 ALLOWED_ORIGINS = ListRule("allowed_origins", ORIGIN, 32,
                            tidy=lambda origins: list(dict.fromkeys(origins)))
+
+
+# -- route rules ----------------------------------------------------------------------------
+# The grammar lives with the matcher (verify/routes.py), so what is accepted here is exactly
+# what /verify compiles. The pattern states its shape to clients; rule_problem decides.
+ROUTE_PATTERN = r"^(\*|[A-Z]{1,20}) /[^\x00-\x20\x7f-\x9f%?#\\]*$"
+
+
+def _route(value) -> str:
+    problem = route_rules.rule_problem(_text(value))
+    if problem:
+        raise Broken(f"{value[:60]!r} {problem}.")
+    return value
+
+
+ROUTE = Rule(
+    "routes",
+    "A route rule is '<METHOD> <pattern>': an HTTP method in capitals or * (any; GET also "
+    "covers HEAD), a space, and a path pattern starting with /, matched segment by segment: "
+    "* is one segment, ** any number (GET /api/reports/**).",
+    _route,
+    {"pattern": ROUTE_PATTERN, "minLength": 3, "maxLength": route_rules.MAX_RULE_LENGTH,
+     "example": "GET /api/**"},
+)
+ROUTES = ListRule("routes", ROUTE, route_rules.MAX_RULES,
+                  tidy=lambda routes: list(dict.fromkeys(routes)))
 
 
 # -- expiry times ---------------------------------------------------------------------------

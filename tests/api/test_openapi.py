@@ -44,6 +44,7 @@ def test_expires_at_states_its_formats(document):
 @pytest.mark.parametrize("field, rule, list_rule", [
     ("scopes", rules.SCOPE, rules.SCOPES),
     ("allowed_origins", rules.ORIGIN, rules.ALLOWED_ORIGINS),
+    ("routes", rules.ROUTE, rules.ROUTES),
 ])
 def test_list_fields_state_their_item_rule_and_size(document, field, rule, list_rule):
     shown = schema(document, "TokenCreate")[field]

@@ -9,7 +9,8 @@ from ..helpers import basic, bearer, corrupt
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 TOKEN_FIELDS = {"id", "name", "hint", "status", "created_at", "expires_at", "last_accessed_at",
-                "last_accessed_origin", "revoked_at", "scopes", "allowed_origins"}
+                "last_accessed_origin", "revoked_at", "scopes", "allowed_origins",
+                "routes"}
 
 
 def create(client, auth, **body):
@@ -87,6 +88,13 @@ def test_expiry_input_any_offset_or_date_is_stored_in_utc(client, as_alice, give
     ({"name": "a", "scopes": "read"}, "scopes"),
     ({"name": "a", "scopes": ["has space"]}, "scopes"),
     ({"name": "a", "allowed_origins": ["not-an-ip"]}, "allowed_origins"),
+    ({"name": "a", "routes": "GET /api/**"}, "routes"),
+    ({"name": "a", "routes": ["/api/**"]}, "routes"),
+    ({"name": "a", "routes": ["get /api/**"]}, "routes"),
+    ({"name": "a", "routes": ["GET /api/a%2Fb"]}, "routes"),
+    ({"name": "a", "routes": ["GET /api/x**"]}, "routes"),
+    ({"name": "a", "routes": [7]}, "routes"),
+    ({"name": "a", "routes": [f"GET /r{i}" for i in range(33)]}, "routes"),
     ({"name": "a", "unexpected": 1}, "unexpected"),
 ])
 def test_validation_errors_are_422_with_field_messages(client, as_alice, body, field):
@@ -112,6 +120,36 @@ def test_malformed_json_is_400(client, as_alice, data, content_type):
 def test_huge_body_is_refused_without_a_500(client, as_alice):
     response = client.post("/api/v1/tokens", json={"name": "x" * 200_000}, headers=as_alice)
     assert response.status_code == 413
+
+
+def test_a_token_created_with_routes_is_used_only_there(client, as_alice):
+    rules = ["GET /api/reports/**", "POST /api/reports/*/comments", "GET /api/reports/**"]
+    response = create(client, as_alice, routes=rules)
+    assert response.status_code == 201
+    assert response.json["routes"] == rules[:2]  # a repeated rule is kept once
+    listed = client.get("/api/v1/tokens", headers=as_alice).json
+    assert listed[0]["routes"] == rules[:2]
+    raw = response.json["token"]
+
+    def verify(method, uri):
+        return client.get("/verify", headers={**bearer(raw), "X-Original-Method": method,
+                                              "X-Original-URI": uri})
+    assert verify("GET", "/api/reports/2026/q3").status_code == 200
+    assert verify("POST", "/api/reports/7/comments").status_code == 200
+    denied = verify("DELETE", "/api/reports/7")
+    assert (denied.status_code, denied.headers["X-Auth-Error"]) == (403, "forbidden_scope")
+
+
+def test_a_token_without_routes_shows_none(client, as_alice):
+    assert create(client, as_alice).json["routes"] == []
+
+
+def test_a_bad_rule_is_422_naming_the_rule_and_stores_nothing(client, as_alice):
+    response = create(client, as_alice, routes=["GET /api/**", "GET api/x"])
+    assert response.status_code == 422
+    [message] = response.json["errors"]["json"]["routes"]["1"]
+    assert "'GET api/x'" in message and "starting with /" in message
+    assert client.get("/api/v1/tokens", headers=as_alice).json == []
 
 
 def test_unicode_names_round_trip(client, as_alice):
@@ -185,15 +223,17 @@ def test_revoke_keeps_the_token_for_audit_and_is_idempotent(client, alice, as_al
 def test_rotate_issues_a_new_secret_with_the_same_metadata(client, alice, as_alice, make_token):
     expires = datetime(2099, 5, 1, tzinfo=timezone.utc)
     old = make_token(alice, name="ci", expires_at=expires, scopes=["read"],
-                     allowed_origins=["127.0.0.0/8"])
+                     allowed_origins=["127.0.0.0/8"], routes=["GET /api/**"])
     response = client.post(f"/api/v1/tokens/{old.token.id}/rotate", headers=as_alice)
     assert response.status_code == 201
     new = response.json
     assert new["token"] != old.raw and new["id"] != old.token.id
-    assert (new["name"], new["expires_at"], new["scopes"], new["allowed_origins"]) == (
-        "ci", "2099-05-01T00:00:00Z", ["read"], ["127.0.0.0/8"])
+    assert (new["name"], new["expires_at"], new["scopes"], new["allowed_origins"],
+            new["routes"]) == ("ci", "2099-05-01T00:00:00Z", ["read"], ["127.0.0.0/8"],
+                               ["GET /api/**"])
     assert client.get("/verify", headers=bearer(old.raw)).headers["X-Auth-Error"] == "revoked"
-    assert client.get("/verify", headers=bearer(new["token"])).status_code == 200
+    assert client.get("/verify", headers={**bearer(new["token"]), "X-Original-Method": "GET",
+                                          "X-Original-URI": "/api/x"}).status_code == 200
     again = client.post(f"/api/v1/tokens/{old.token.id}/rotate", headers=as_alice)
     assert again.status_code == 409
 

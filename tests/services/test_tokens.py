@@ -58,14 +58,30 @@ def test_rotating_a_stale_copy_of_a_rotated_token_is_409(app, service, make_user
 
 
 def test_rotate_keeps_the_metadata_and_revokes_once(app, service, make_user, make_token):
-    issued = make_token(make_user(), name="ci", scopes=["read"], allowed_origins=["10.0.0.1"])
+    issued = make_token(make_user(), name="ci", scopes=["read"], allowed_origins=["10.0.0.1"],
+                        routes=["GET /api/**", "POST /api/jobs/*"])
     successor = service.rotate(service.get(issued.token.id))
     db.session.commit()
     old = service.get(issued.token.id)
     assert old.status == "revoked"
-    assert (successor.name, successor.scopes, successor.allowed_origins) == (
-        "ci", ["read"], ["10.0.0.1/32"])
+    assert (successor.name, successor.scopes, successor.allowed_origins, successor.routes) == (
+        "ci", ["read"], ["10.0.0.1/32"], ["GET /api/**", "POST /api/jobs/*"])
     first_revocation = old.revoked_at
     service.revoke(old)
     db.session.commit()
     assert service.get(issued.token.id).revoked_at == first_revocation
+
+
+def test_routes_are_stored_as_given_and_a_bad_one_stores_nothing(service, make_user):
+    user = make_user()
+    issued = service.create(user, "ci", routes=["GET /api/**", "* /api/jobs/*/logs"])
+    db.session.commit()
+    db.session.expire_all()
+    assert service.get(issued.token.id).routes == ["GET /api/**", "* /api/jobs/*/logs"]
+    assert service.create(user, "open").token.routes == []
+    db.session.commit()
+    with pytest.raises(InvalidInput) as refused:
+        service.create(user, "bad", routes=["GET /api/**", "GET /api/%2e%2e"])
+    assert list(refused.value.errors["routes"]) == [1]  # the second rule, and only it
+    db.session.rollback()
+    assert [token.name for token in service.list(user)] == ["open", "ci"]

@@ -39,7 +39,8 @@ def _from_authorization(header: str, allow_token: bool):
         raise AuthenticationFailed(
             "API tokens cannot manage tokens; use your password or the web session")
     try:
-        identity = runtime.verifier.verify(credentials, request.remote_addr)
+        # Route rules restrict where the product accepts the token, not this rotation.
+        identity = runtime.verifier.verify(credentials, request.remote_addr, None)
     except VerifyDenied as denial:
         raise AuthenticationFailed(f"token refused: {denial.reason}") from None
     return users.get_user(db.session, identity.user_id), identity.token_id

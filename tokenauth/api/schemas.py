@@ -35,6 +35,8 @@ class TokenSchema(Schema):
     revoked_at = UTCDateTime(allow_none=True)
     scopes = fields.List(fields.String())
     allowed_origins = fields.List(fields.String())
+    routes = fields.List(fields.String(), metadata={
+        "description": "Route rules ('GET /api/**'); none: the token is not restricted."})
 
 
 class TokenCreatedSchema(TokenSchema):
@@ -57,6 +59,10 @@ class TokenCreateSchema(Schema):
     allowed_origins = rules.ALLOWED_ORIGINS.field(metadata={"description": (
         f"Client IPs or CIDRs allowed to use the token (none: any). "
         f"{rules.ALLOWED_ORIGINS.summary}")})
+    routes = rules.ROUTES.field(metadata={"description": (
+        "Where the token may be used: /verify allows it only when X-Original-Method and the "
+        "path of X-Original-URI match one of these (403 forbidden_scope otherwise; none: "
+        f"anywhere). {rules.ROUTES.summary}")})
 
 
 class TokenUpdateSchema(Schema):

@@ -35,7 +35,8 @@ class Tokens(MethodView):
         """Create a token; the raw value is in this response only"""
         issued = current_runtime().tokens().create(
             g.user, data["name"], data.get("expires_at", DEFAULT),
-            data.get("scopes", ()), data.get("allowed_origins", ()))
+            data.get("scopes", ()), data.get("allowed_origins", ()),
+            data.get("routes", ()))
         return created(issued)
 
 

@@ -14,7 +14,7 @@ from .common import database_command, parse_when
 
 # The API's field names as the options that set them, for messages.
 OPTION_OF_FIELD = {"name": "--name", "scopes": "--scope", "allowed_origins": "--origin",
-                   "expires_at": "--expires-at"}
+                   "routes": "--route", "expires_at": "--expires-at"}
 
 
 @click.group("tokens")
@@ -33,16 +33,20 @@ def tokens_group():
               help="A label passed on to your API in X-Auth-Scopes (repeatable).")
 @click.option("--origin", "origins", multiple=True, metavar="IP|CIDR",
               help="Accept the token only from this client address or network (repeatable).")
+@click.option("--route", "routes", multiple=True, metavar='"METHOD /PATTERN"',
+              help='Accept the token only for these requests, e.g. "GET /api/**" (* one path '
+                   "segment, ** any number; repeatable). Default: anywhere.")
 @database_command()
-def tokens_create(username, name, expires_at, no_expiry, scopes, origins):
+def tokens_create(username, name, expires_at, no_expiry, scopes, origins, routes):
     """Create a token and print only the raw token."""
     if expires_at and no_expiry:
         raise click.UsageError("--expires-at and --no-expiry exclude each other")
     when = None if no_expiry else (parse_when(expires_at) if expires_at else DEFAULT)
-    fields = _checked_token_fields(name=name, scopes=list(scopes), allowed_origins=list(origins))
+    fields = _checked_token_fields(name=name, scopes=list(scopes), allowed_origins=list(origins),
+                                   routes=list(routes))
     user = users.require_user(db.session, username)
     issued = current_runtime().tokens().create(user, fields["name"], when, fields["scopes"],
-                                               fields["allowed_origins"])
+                                               fields["allowed_origins"], fields["routes"])
     db.session.commit()
     click.echo(issued.raw)
 
@@ -75,11 +79,17 @@ def tokens_list(username):
     owner = users.require_user(db.session, username) if username else None
     rows = current_runtime().tokens().list(owner)
     click.echo(f"{'ID':<32}  {'USER':<16} {'NAME':<24} {'HINT':<12} {'STATUS':<8} "
-               f"{'EXPIRES':<20} {'LAST USED':<20} ORIGIN")
+               f"{'EXPIRES':<20} {'LAST USED':<20} {'ORIGIN':<15} ROUTES")
     for token in rows:
         click.echo(f"{token.id:<32}  {token.user.username:<16} {token.name[:24]:<24} "
                    f"{token.hint:<12} {token.status:<8} {_when(token.expires_at):<20} "
-                   f"{_when(token.last_accessed_at):<20} {token.last_accessed_origin or '-'}")
+                   f"{_when(token.last_accessed_at):<20} "
+                   f"{token.last_accessed_origin or '-':<15} {_routes(token.routes)}")
+
+
+def _routes(routes) -> str:
+    """A token's route rules on one line: ``any`` when unrestricted."""
+    return ", ".join(routes) if routes else "any"
 
 
 @tokens_group.command("revoke")

@@ -49,7 +49,7 @@ class TokenService:
 
     # -- issuing ----------------------------------------------------------------------
     def create(self, user: User, name: str, expires_at=DEFAULT, scopes=(),
-               allowed_origins=()) -> IssuedToken:
+               allowed_origins=(), routes=()) -> IssuedToken:
         """Store a new token for ``user`` and return it with its raw value.
 
         Raises InvalidInput for a value that breaks its rule (``tokenauth.rules``), or an
@@ -58,15 +58,17 @@ class TokenService:
         now = self.clock()
         return self._issue(user, rules.TOKEN_NAME.check(name),
                            self._checked_expiry(expires_at, now), rules.SCOPES.check(scopes),
-                           rules.ALLOWED_ORIGINS.check(allowed_origins), now)
+                           rules.ALLOWED_ORIGINS.check(allowed_origins),
+                           rules.ROUTES.check(routes), now)
 
-    def _issue(self, user: User, name: str, expires_at, scopes, allowed_origins,
+    def _issue(self, user: User, name: str, expires_at, scopes, allowed_origins, routes,
                now: datetime) -> IssuedToken:
         raw = token_format.generate(self.settings.token_prefix)
         token = ApiToken(
             user=user, name=name, created_at=now, expires_at=expires_at,
             token_hash=token_format.token_hash(self.settings.token_pepper, raw),
             hint=token_format.hint(raw), scopes=list(scopes), allowed_origins=list(allowed_origins),
+            routes=list(routes),
         )
         self.session.add(token)
         self.session.flush()
@@ -107,7 +109,7 @@ class TokenService:
             # first write, so it waits for the write lock and then reads the latest row.
             if self._revoke_if_active(token.id, now):
                 return self._issue(token.user, token.name, expires_at, token.scopes,
-                                   token.allowed_origins, now)
+                                   token.allowed_origins, token.routes or (), now)
             self.session.expire(token)
             status = token.status_at(now)
         raise Conflict(f"cannot rotate a token that is {status}")

@@ -48,7 +48,8 @@ class VerifyEndpoint:
         try:
             self.throttle.refuse_if_locked(client_ip)  # before the header is even read
             credentials = read_credentials(environ.get("HTTP_AUTHORIZATION"), self.allow_password)
-            identity = self.verifier.verify(credentials, client_ip)
+            identity = self.verifier.verify(credentials, client_ip, (
+                environ.get("HTTP_X_ORIGINAL_METHOD"), environ.get("HTTP_X_ORIGINAL_URI")))
         except VerifyDenied as denial:
             if denial.reason in COUNTED_REASONS:
                 self.throttle.failed(client_ip)

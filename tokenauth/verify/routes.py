@@ -20,7 +20,7 @@ MAX_RULE_LENGTH = 512
 MAX_URI_LENGTH = 8192
 METHOD_RE = re.compile(r"\*|[A-Z]{1,20}")
 # Pattern segments: printable, no space, and none of what the normaliser refuses or decodes.
-SEGMENT_RE = re.compile(r"\*\*?|[^\x00-\x20\x7f%?#\\/*]+")
+SEGMENT_RE = re.compile(r"\*\*?|[^\x00-\x20\x7f-\x9f%?#\\/*]+")
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
 _STILL_ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
 
@@ -103,6 +103,29 @@ class RouteRules:
         segments = _segments(path)
         return any(_method_matches(rule_method, method) and _match(pattern, segments)
                    for rule_method, pattern in self._compiled)
+
+
+class _NothingAllowed:
+    """What a stored rule list that no longer compiles becomes: fail closed."""
+
+    rules = ()
+
+    def __bool__(self) -> bool:
+        return True
+
+    def allows(self, method, uri) -> bool:
+        return False
+
+
+def compile_rules(rules) -> RouteRules | None:
+    """``rules`` (as stored) compiled for /verify: None when there are none (the token is
+    not restricted); rules that do not compile allow nothing."""
+    if not rules:
+        return None
+    try:
+        return RouteRules(tuple(rules))
+    except (ValueError, TypeError):
+        return _NothingAllowed()
 
 
 def _segments(path: str) -> list[str]:

@@ -18,10 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..database.deadline import deadline
 from ..errors import DatabaseUnavailable
+from .routes import RouteRules, compile_rules
 
 _COLUMNS = ("t.id, t.token_hash, t.user_id, u.username, u.source, u.active, t.expires_at, "
             "t.revoked_at, t.scopes, t.allowed_origins, t.last_accessed_at, "
-            "t.last_accessed_origin")
+            "t.last_accessed_origin, t.routes")
 SNAPSHOT_SQL = (f"SELECT {_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id "
                 "WHERE t.token_hash = {p}")
 # Never moves the stored time backwards; with ``due`` the write is skipped when another
@@ -48,6 +49,7 @@ class TokenSnapshot:
     allowed_origins: tuple
     last_accessed_at: datetime | None
     last_accessed_origin: str | None
+    routes: RouteRules | None = None  # compiled once per lookup; None: not restricted
 
 
 class TokenStore:
@@ -164,11 +166,11 @@ class TokenStore:
 
     def _decode(self, row) -> TokenSnapshot:
         (token_id, token_hash, user_id, username, source, active, expires_at, revoked_at,
-         scopes, origins, last_at, last_origin) = row
+         scopes, origins, last_at, last_origin, routes) = row
         return TokenSnapshot(
             token_id, token_hash, user_id, username, source, bool(active),
             _aware(expires_at), _aware(revoked_at), tuple(_json(scopes)),
-            tuple(_json(origins)), _aware(last_at), last_origin)
+            tuple(_json(origins)), _aware(last_at), last_origin, compile_rules(_json(routes)))
 
 
 def _aware(value):
@@ -183,6 +185,6 @@ def _aware(value):
 
 
 def _json(value):
-    if value is None or value == "[]":  # most tokens: no scopes, no origins
+    if value is None or value == "[]":  # most tokens: no scopes, origins or routes
         return ()
     return json.loads(value) if isinstance(value, str) else value
