@@ -19,7 +19,7 @@ from sqlalchemy import delete
 
 from tokenauth import create_app
 from tokenauth.extensions import db
-from tokenauth.models import ApiToken, User
+from tokenauth.models import AlertDelivery, ApiToken, Event, TokenOrigin, User
 from tokenauth.services import users as user_service
 from tokenauth.services.tokens import DEFAULT, TokenService
 
@@ -143,7 +143,8 @@ def make_app(database_url, tmp_path):
     if shared:
         with shared[0].app_context():
             db.session.remove()
-            db.session.execute(delete(ApiToken))
+            for table in (AlertDelivery, Event, TokenOrigin, ApiToken):
+                db.session.execute(delete(table))
             db.session.execute(delete(User))
             db.session.commit()
             db.session.remove()

@@ -287,7 +287,8 @@ def test_tokens_rotate(run, make_user, make_token, client):
 @pytest.mark.parametrize("group, commands", [
     ("db", ["current", "upgrade"]),
     ("users", ["create", "demote", "disable", "enable", "list", "promote", "set-password"]),
-    ("tokens", ["create", "list", "revoke", "rotate"]),
+    ("tokens", ["create", "expiring", "list", "revoke", "rotate"]),
+    ("events", ["list"]),
 ])
 def test_each_group_offers_what_an_operator_needs(group, commands):
     output = CliRunner().invoke(main, [group, "--help"]).output

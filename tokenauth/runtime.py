@@ -21,6 +21,7 @@ from .security.shared_memory import open_server_counters
 from .services.tokens import TokenService
 from .services import changes
 from .settings import Settings
+from .verify.alarms import Alarms
 from .verify.cache import VerifyCache
 from .verify.changes import ChangeListener
 from .verify.last_access import LastAccessRecorder
@@ -43,6 +44,7 @@ class Runtime:
     store: TokenStore
     recorder: LastAccessRecorder
     verifier: Verifier
+    alarms: Alarms  # new origins and canary uses, for the audit trail
 
     @classmethod
     def build(cls, app, settings: Settings) -> Runtime:
@@ -64,11 +66,12 @@ class Runtime:
         call_seconds = call_deadline(settings.database_timeout)
         listener = ChangeListener(engine, cache, call_seconds)
         store = TokenStore(engine, call_seconds)
-        recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics)
+        alarms = Alarms(engine, alert=bool(settings.webhook_url))
+        recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics, alarms)
         verifier = Verifier(settings.token_pepper, cache, listener, store, recorder, metrics,
-                            BasicPasswordAuth(app, signin), throttle)
+                            BasicPasswordAuth(app, signin), throttle, alarms)
         return cls(settings, TrustedProxies(settings.trusted_networks), metrics, counters,
-                   throttle, signin, cache, listener, store, recorder, verifier)
+                   throttle, signin, cache, listener, store, recorder, verifier, alarms)
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.settings)
@@ -87,6 +90,7 @@ class Runtime:
         """Publish the last metrics and release the /verify connections and the counters
         (worker exit, tests)."""
         self.metrics.close()
+        self.alarms.close()
         self.changes.close()
         self.store.close()
         self.counters.close()

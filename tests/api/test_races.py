@@ -112,3 +112,17 @@ def test_two_admins_removing_each_other_at_once_leave_one_admin(app, monkeypatch
         active_admins = list(db.session.scalars(select(User.id).where(User.is_admin, User.active)))
         assert len(active_admins) == 1
         db.session.remove()
+
+
+def test_losing_concurrent_rotations_record_no_event(app, monkeypatch, alice, make_token):
+    from tokenauth.models import Event
+    old = make_token(alice, name="leaked")
+    token_id = old.token.id
+    meet_before(monkeypatch, TokenService, "rotate", THREADS)
+    responses = in_parallel(app, THREADS, lambda client: client.post(
+        f"/api/v1/tokens/{token_id}/rotate", headers=basic("alice", PASSWORD)))
+    assert sorted(r.status_code for r in responses) == [201] + [409] * (THREADS - 1)
+    with app.app_context():
+        rotated = list(db.session.scalars(select(Event).where(Event.type == "rotated")))
+        assert [(e.token_id, e.actor) for e in rotated] == [(token_id, "alice")]
+        db.session.remove()

@@ -10,7 +10,7 @@ from ..helpers import basic, bearer, corrupt
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 TOKEN_FIELDS = {"id", "name", "hint", "status", "created_at", "expires_at", "last_accessed_at",
                 "last_accessed_origin", "revoked_at", "scopes", "allowed_origins",
-                "routes"}
+                "routes", "canary"}
 
 
 def create(client, auth, **body):

@@ -1,4 +1,5 @@
 """``/api/v1/admin``: users and every user's tokens, for administrators."""
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -7,8 +8,9 @@ from ..extensions import db
 from ..runtime import current_runtime
 from ..services import users
 from .auth import login_required
-from .schemas import (AdminTokenQueryArgsSchema, AdminTokenSchema, UserCreateSchema, UserSchema,
-                      UserUpdateSchema)
+from ..services import events
+from .schemas import (AdminEventQueryArgsSchema, AdminTokenQueryArgsSchema, AdminTokenSchema,
+                      EventSchema, UserCreateSchema, UserSchema, UserUpdateSchema)
 
 blp = Blueprint("admin", __name__, description="Administration")
 admin_required = login_required(admin=True)
@@ -28,7 +30,7 @@ class AdminUsers(MethodView):
     def post(self, data):
         """Create an internal user"""
         user = users.create_user(db.session, data["username"], data["password"],
-                                 is_admin=data["is_admin"])
+                                 is_admin=data["is_admin"], actor=g.user.username)
         current_runtime().commit()
         return user
 
@@ -43,7 +45,8 @@ def update_user(data, user_id):
 
     The last active administrator can be neither disabled nor demoted (409).
     """
-    user = users.update_user(db.session, users.get_user(db.session, user_id), **data)
+    user = users.update_user(db.session, users.get_user(db.session, user_id), **data,
+                             actor=g.user.username)
     current_runtime().commit()
     return user
 
@@ -64,5 +67,24 @@ def list_tokens(args):
 def revoke_token(token_id):
     """Revoke anyone's token"""
     service = current_runtime().tokens()
-    service.revoke(service.get(token_id))
+    service.revoke(service.get(token_id), actor=g.user.username)
     current_runtime().commit()
+
+
+@blp.route("/admin/events", methods=["GET"])
+@blp.arguments(AdminEventQueryArgsSchema, location="query")
+@blp.response(200, EventSchema(many=True))
+@admin_required
+def list_events(args):
+    """Every event, newest first (at most ``limit``, default 100); filter by user, token, type
+
+    An unknown type is 422; a user that does not exist matches nothing.
+    """
+    user_id = None
+    if args.get("user"):
+        user = users.find_user(db.session, args["user"])
+        if user is None:
+            return []
+        user_id = user.id
+    return events.list_events(db.session, user_id=user_id, token_id=args.get("token"),
+                              type_=args.get("type"), limit=args["limit"])

@@ -5,6 +5,9 @@ from marshmallow import Schema, fields, validate
 
 from .. import rules
 from ..models import iso_utc
+from ..services.events import TYPES as EVENT_TYPES
+
+EVENT_LIMIT = 1000  # the most events one answer carries
 
 
 class UTCDateTime(fields.Field):
@@ -37,6 +40,8 @@ class TokenSchema(Schema):
     allowed_origins = fields.List(fields.String())
     routes = fields.List(fields.String(), metadata={
         "description": "Route rules ('GET /api/**'); none: the token is not restricted."})
+    canary = fields.Boolean(metadata={"description": (
+        "A canary: /verify refuses it like an unknown token and raises an alert.")})
 
 
 class TokenCreatedSchema(TokenSchema):
@@ -63,6 +68,11 @@ class TokenCreateSchema(Schema):
         "Where the token may be used: /verify allows it only when X-Original-Method and the "
         "path of X-Original-URI match one of these (403 forbidden_scope otherwise; none: "
         f"anywhere). {rules.ROUTES.summary}")})
+    canary = fields.Boolean(load_default=False, truthy={True}, falsy={False}, metadata={
+        "description": (
+            "A canary token: never valid; /verify refuses it like an unknown token, records "
+            "a canary_used event with the client IP and raises an alert. Plant it where a "
+            "leak would be found.")})
 
 
 class TokenUpdateSchema(Schema):
@@ -102,3 +112,33 @@ class UserUpdateSchema(Schema):
     is_admin = fields.Boolean(metadata={"description": (
         "false demotes the user; the last active administrator cannot be demoted (409).")})
     password = rules.PASSWORD.field(load_only=True)
+
+
+class OriginSchema(Schema):
+    origin = fields.String(metadata={"description": "Client IP."})
+    first_seen_at = UTCDateTime()
+    last_seen_at = UTCDateTime()
+
+
+class EventSchema(Schema):
+    id = fields.String()
+    at = UTCDateTime()
+    type = fields.String(metadata={"description": "What happened: " + ", ".join(EVENT_TYPES)})
+    token_id = fields.String(allow_none=True)
+    user_id = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True, metadata={
+        "description": "The username that caused it; null: the system or the command line."})
+    origin = fields.String(allow_none=True, metadata={"description": "Client IP, if any."})
+
+
+class EventQueryArgsSchema(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=EVENT_LIMIT),
+                           metadata={"description": f"At most this many (1-{EVENT_LIMIT})."})
+
+
+class AdminEventQueryArgsSchema(EventQueryArgsSchema):
+    user = rules.USERNAME.field(metadata={
+        "description": f"Only this user's events (the name in any case). {rules.USERNAME.summary}"})
+    token = fields.String(validate=validate.Regexp(rules.ID_PATTERN), metadata={
+        "description": "Only this token's events (its id)."})
+    type = fields.String(validate=validate.OneOf(EVENT_TYPES))

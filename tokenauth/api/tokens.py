@@ -7,8 +7,10 @@ from .. import rules
 from ..runtime import current_runtime
 from ..services.tokens import DEFAULT
 from .auth import login_required
-from .schemas import (TokenCreatedSchema, TokenCreateSchema, TokenQueryArgsSchema, TokenSchema,
-                      TokenUpdateSchema)
+from ..extensions import db
+from ..services import events, origins
+from .schemas import (EventQueryArgsSchema, EventSchema, OriginSchema, TokenCreatedSchema,
+                      TokenCreateSchema, TokenQueryArgsSchema, TokenSchema, TokenUpdateSchema)
 
 blp = Blueprint("tokens", __name__, description="Your personal API tokens")
 
@@ -36,7 +38,7 @@ class Tokens(MethodView):
         issued = current_runtime().tokens().create(
             g.user, data["name"], data.get("expires_at", DEFAULT),
             data.get("scopes", ()), data.get("allowed_origins", ()),
-            data.get("routes", ()))
+            data.get("routes", ()), canary=data.get("canary", False), actor=g.user.username)
         return created(issued)
 
 
@@ -57,7 +59,8 @@ class TokenById(MethodView):
     def patch(self, data, token_id):
         """Rename a token"""
         service = current_runtime().tokens()
-        token = service.rename(service.get(token_id, owner=g.user), data["name"])
+        token = service.rename(service.get(token_id, owner=g.user), data["name"],
+                               actor=g.user.username)
         current_runtime().commit()
         return token
 
@@ -65,7 +68,7 @@ class TokenById(MethodView):
     def delete(self, token_id):
         """Revoke a token (kept for audit; revoking again is fine)"""
         service = current_runtime().tokens()
-        service.revoke(service.get(token_id, owner=g.user))
+        service.revoke(service.get(token_id, owner=g.user), actor=g.user.username)
         current_runtime().commit()
 
 
@@ -79,7 +82,29 @@ def rotate(token_id):
     409, as does rotating a revoked or expired token.
     """
     service = current_runtime().tokens()
-    return created(service.rotate(service.get(token_id, owner=g.user)))
+    return created(service.rotate(service.get(token_id, owner=g.user), actor=g.user.username))
+
+
+@blp.route("/tokens/<token_id>/origins", methods=["GET"], parameters=TOKEN_ID)
+@blp.response(200, OriginSchema(many=True))
+@login_required
+def token_origins(token_id):
+    """The client IPs that used one of your tokens, most recently seen first
+
+    The 20 most recently seen are kept.
+    """
+    token = current_runtime().tokens().get(token_id, owner=g.user)
+    return origins.for_token(db.session, token.id)
+
+
+@blp.route("/tokens/<token_id>/events", methods=["GET"], parameters=TOKEN_ID)
+@blp.arguments(EventQueryArgsSchema, location="query")
+@blp.response(200, EventSchema(many=True))
+@login_required
+def token_events(args, token_id):
+    """The audit trail of one of your tokens, newest first (at most ``limit``, default 100)"""
+    token = current_runtime().tokens().get(token_id, owner=g.user)
+    return events.list_events(db.session, token_id=token.id, limit=args["limit"])
 
 
 @blp.route("/tokens/self/rotate", methods=["POST"])
@@ -93,4 +118,5 @@ def rotate_self():
     if not g.token_id:
         abort(400, message="present the token to rotate in the Authorization header")
     service = current_runtime().tokens()
-    return created(service.rotate(service.get(g.token_id, owner=g.user)))
+    return created(service.rotate(service.get(g.token_id, owner=g.user),
+                                  actor=g.user.username))

@@ -17,6 +17,7 @@ from ..runtime import current_runtime
 from ..settings import without_password
 from ..startup import cli_command
 from .common import OperatorGroup, database_command
+from .events import events_group
 from .tokens import tokens_group
 from .users import users_group
 
@@ -80,3 +81,4 @@ def serve(bind, workers, threads):
 
 main.add_command(users_group)
 main.add_command(tokens_group)
+main.add_command(events_group)

@@ -98,6 +98,16 @@ def parse_when(value: str):
                                  param_hint="'--expires-at'") from None
 
 
+def parse_duration(value: str, option: str) -> timedelta:
+    """``7d`` (days) or ``12h`` (hours) as a timedelta. Raises click.BadParameter."""
+    match = re.fullmatch(r"(\d{1,5})([dh])", value.strip())
+    if not match or int(match.group(1)) == 0:
+        raise click.BadParameter(f"{value!r}: a number of days (7d) or hours (12h), above 0.",
+                                 param_hint=f"'{option}'")
+    unit = "days" if match.group(2) == "d" else "hours"
+    return timedelta(**{unit: int(match.group(1))})
+
+
 def read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")

@@ -10,7 +10,7 @@ from ..models import iso_utc
 from ..runtime import current_runtime
 from ..services import users
 from ..services.tokens import DEFAULT
-from .common import database_command, parse_when
+from .common import database_command, parse_duration, parse_when
 
 # The API's field names as the options that set them, for messages.
 OPTION_OF_FIELD = {"name": "--name", "scopes": "--scope", "allowed_origins": "--origin",
@@ -36,8 +36,12 @@ def tokens_group():
 @click.option("--route", "routes", multiple=True, metavar='"METHOD /PATTERN"',
               help='Accept the token only for these requests, e.g. "GET /api/**" (* one path '
                    "segment, ** any number; repeatable). Default: anywhere.")
+@click.option("--canary", is_flag=True,
+              help="A canary: never valid; any use is refused like an unknown token, recorded "
+                   "(canary_used, with the client IP) and alerted. Plant it where a leak would "
+                   "be found.")
 @database_command()
-def tokens_create(username, name, expires_at, no_expiry, scopes, origins, routes):
+def tokens_create(username, name, expires_at, no_expiry, scopes, origins, routes, canary):
     """Create a token and print only the raw token."""
     if expires_at and no_expiry:
         raise click.UsageError("--expires-at and --no-expiry exclude each other")
@@ -46,7 +50,8 @@ def tokens_create(username, name, expires_at, no_expiry, scopes, origins, routes
                                    routes=list(routes))
     user = users.require_user(db.session, username)
     issued = current_runtime().tokens().create(user, fields["name"], when, fields["scopes"],
-                                               fields["allowed_origins"], fields["routes"])
+                                               fields["allowed_origins"], fields["routes"],
+                                               canary=canary)
     db.session.commit()
     click.echo(issued.raw)
 
@@ -90,6 +95,19 @@ def tokens_list(username):
 def _routes(routes) -> str:
     """A token's route rules on one line: ``any`` when unrestricted."""
     return ", ".join(routes) if routes else "any"
+
+
+@tokens_group.command("expiring")
+@click.option("--within", required=True, metavar="Nd|Nh",
+              help="The window from now: days (7d) or hours (12h).")
+@database_command()
+def tokens_expiring(within):
+    """List active tokens that expire within the given time from now, soonest first."""
+    rows = current_runtime().tokens().expiring(parse_duration(within, "--within"))
+    click.echo(f"{'ID':<32}  {'USER':<16} {'NAME':<24} {'HINT':<12} EXPIRES")
+    for token in rows:
+        click.echo(f"{token.id:<32}  {token.user.username:<16} {token.name[:24]:<24} "
+                   f"{token.hint:<12} {_when(token.expires_at)}")
 
 
 @tokens_group.command("revoke")

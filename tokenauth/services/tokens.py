@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from .. import rules
 from ..errors import Conflict, InvalidInput, NotFound
-from . import changes
+from . import changes, events
 from ..models import ApiToken, User, utcnow
 from ..security import tokens as token_format
 from ..settings import Settings
@@ -49,26 +49,35 @@ class TokenService:
 
     # -- issuing ----------------------------------------------------------------------
     def create(self, user: User, name: str, expires_at=DEFAULT, scopes=(),
-               allowed_origins=(), routes=()) -> IssuedToken:
-        """Store a new token for ``user`` and return it with its raw value.
+               allowed_origins=(), routes=(), *, canary: bool = False,
+               actor: str | None = None) -> IssuedToken:
+        """Store a new token for ``user`` and return it with its raw value, with a
+        ``created`` event by ``actor`` (the username who did it; None: the system). A
+        ``canary`` is refused by /verify like an unknown token and raises an alert.
 
         Raises InvalidInput for a value that breaks its rule (``tokenauth.rules``), or an
         expiry in the past, absent when a maximum lifetime is set, or beyond that maximum.
         """
         now = self.clock()
-        return self._issue(user, rules.TOKEN_NAME.check(name),
-                           self._checked_expiry(expires_at, now), rules.SCOPES.check(scopes),
-                           rules.ALLOWED_ORIGINS.check(allowed_origins),
-                           rules.ROUTES.check(routes), now)
+        issued = self._issue(user, rules.TOKEN_NAME.check(name),
+                             self._checked_expiry(expires_at, now), rules.SCOPES.check(scopes),
+                             rules.ALLOWED_ORIGINS.check(allowed_origins),
+                             rules.ROUTES.check(routes), now, canary=bool(canary))
+        self._event("created", issued.token, actor, canary=issued.token.canary)
+        return issued
+
+    def _event(self, type_: str, token: ApiToken, actor: str | None, **details) -> None:
+        events.record(self.session, type_, token_id=token.id, user_id=token.user_id,
+                      actor=actor, details=details or None)
 
     def _issue(self, user: User, name: str, expires_at, scopes, allowed_origins, routes,
-               now: datetime) -> IssuedToken:
+               now: datetime, canary: bool = False) -> IssuedToken:
         raw = token_format.generate(self.settings.token_prefix)
         token = ApiToken(
             user=user, name=name, created_at=now, expires_at=expires_at,
             token_hash=token_format.token_hash(self.settings.token_pepper, raw),
             hint=token_format.hint(raw), scopes=list(scopes), allowed_origins=list(allowed_origins),
-            routes=list(routes),
+            routes=list(routes), canary=canary,
         )
         self.session.add(token)
         self.session.flush()
@@ -91,9 +100,10 @@ class TokenService:
                                {"expires_at": [f"Must be at most {max_days} days from now."]})
         return expires_at
 
-    def rotate(self, token: ApiToken) -> IssuedToken:
+    def rotate(self, token: ApiToken, *, actor: str | None = None) -> IssuedToken:
         """Revoke ``token`` and issue a new secret with the same metadata, atomically: of
-        concurrent rotations of one token, exactly one gets a successor.
+        concurrent rotations of one token, exactly one gets a successor. The old token gets
+        a ``rotated`` event (its successor in the details), the successor a ``created`` one.
 
         Raises Conflict when ``token`` is revoked or expired, also when another rotation or
         revocation got there first (this copy of it may be stale); InvalidInput when its
@@ -108,8 +118,13 @@ class TokenService:
             # the row lock and then re-reads it; on SQLite this update is the transaction's
             # first write, so it waits for the write lock and then reads the latest row.
             if self._revoke_if_active(token.id, now):
-                return self._issue(token.user, token.name, expires_at, token.scopes,
-                                   token.allowed_origins, token.routes or (), now)
+                issued = self._issue(token.user, token.name, expires_at, token.scopes,
+                                     token.allowed_origins, token.routes or (), now,
+                                     canary=token.canary)
+                self._event("rotated", token, actor, successor=issued.token.id)
+                self._event("created", issued.token, actor, rotated_from=token.id,
+                            canary=issued.token.canary)
+                return issued
             self.session.expire(token)
             status = token.status_at(now)
         raise Conflict(f"cannot rotate a token that is {status}")
@@ -131,6 +146,15 @@ class TokenService:
             query = query.where(status_condition(status, self.clock()))
         return list(self.session.scalars(query))
 
+    def expiring(self, within: timedelta) -> list[ApiToken]:
+        """Active tokens whose expiry is within ``within`` from now, soonest first."""
+        now = self.clock()
+        return list(self.session.scalars(
+            select(ApiToken).where(status_condition("active", now),
+                                   ApiToken.expires_at.is_not(None),
+                                   ApiToken.expires_at <= now + within)
+            .order_by(ApiToken.expires_at, ApiToken.id)))
+
     def get(self, token_id: str, owner: User | None = None) -> ApiToken:
         """The token ``token_id``, which must belong to ``owner`` when given.
 
@@ -145,17 +169,22 @@ class TokenService:
         return token
 
     # -- changing ---------------------------------------------------------------------
-    def rename(self, token: ApiToken, name: str) -> ApiToken:
-        """Give ``token`` a new display name. Raises InvalidInput."""
-        token.name = rules.TOKEN_NAME.check(name)
+    def rename(self, token: ApiToken, name: str, *, actor: str | None = None) -> ApiToken:
+        """Give ``token`` a new display name, with a ``renamed`` event by ``actor``.
+        Raises InvalidInput."""
+        old, token.name = token.name, rules.TOKEN_NAME.check(name)
         self.session.flush()
+        if token.name != old:
+            self._event("renamed", token, actor, old=old, new=token.name)
         return token
 
-    def revoke(self, token: ApiToken) -> ApiToken:
+    def revoke(self, token: ApiToken, *, actor: str | None = None) -> ApiToken:
         """Revoke ``token`` (idempotent: the first revocation time is kept, also when two
-        revocations race)."""
+        revocations race), with one ``revoked`` event by ``actor`` (None: the system) from
+        the call that revoked it."""
         if token.revoked_at is None:
-            self._revoke_if_active(token.id, self.clock(), expired_too=True)
+            if self._revoke_if_active(token.id, self.clock(), expired_too=True):
+                self._event("revoked", token, actor)
             self.session.expire(token, ["revoked_at"])
         return token
 

@@ -9,12 +9,14 @@ from .. import rules
 from ..errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from ..models import User, WebSession
 from ..security import passwords
-from . import changes
+from . import changes, events
 
 
 def create_user(session: Session, username: str, password: str | None = None, *,
-                is_admin: bool = False, source: str = "internal") -> User:
-    """Create and flush a user. Raises InvalidInput (``rules.USERNAME``, ``rules.PASSWORD``),
+                is_admin: bool = False, source: str = "internal",
+                actor: str | None = None) -> User:
+    """Create and flush a user, with a ``user_created`` event by ``actor`` (the username who
+    did it; None: the system). Raises InvalidInput (``rules.USERNAME``, ``rules.PASSWORD``),
     or Conflict if the username is taken in any case (``Alice`` beside ``alice``)."""
     username = rules.USERNAME.check(username)
     if password is not None:
@@ -30,6 +32,8 @@ def create_user(session: Session, username: str, password: str | None = None, *,
             session.flush()
     except IntegrityError:  # created meanwhile by another request
         raise _taken(username) from None
+    events.record(session, "user_created", user_id=user.id, actor=actor,
+                  details={"source": source, "is_admin": bool(is_admin)})
     return user
 
 
@@ -70,8 +74,10 @@ def list_users(session: Session) -> list[User]:
 
 
 def update_user(session: Session, user: User, *, active: bool | None = None,
-                is_admin: bool | None = None, password: str | None = None) -> User:
-    """Change ``active``, ``is_admin`` or the password.
+                is_admin: bool | None = None, password: str | None = None,
+                actor: str | None = None) -> User:
+    """Change ``active``, ``is_admin`` or the password, recording ``user_disabled`` /
+    ``user_enabled`` (when ``active`` changes) and ``password_changed`` events by ``actor``.
 
     Raises InvalidInput, or Conflict when the change would leave no active administrator
     (also when two admins remove each other at the same time: one of them gets it). A
@@ -99,6 +105,10 @@ def update_user(session: Session, user: User, *, active: bool | None = None,
                        "another user an administrator first")
     if active is not None and active != user.active:
         changes.publish(session, user_id=user.id)  # cached lookups of their tokens change
+        events.record(session, "user_enabled" if active else "user_disabled",
+                      user_id=user.id, actor=actor)
+    if password is not None:
+        events.record(session, "password_changed", user_id=user.id, actor=actor)
     if password is not None or active is False:  # SPEC 5: every session of theirs ends
         session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     session.expire(user)

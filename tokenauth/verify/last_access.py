@@ -18,10 +18,11 @@ MAX_KNOWN = 10_000  # remembered stored uses; older ones are forgotten (their ne
 
 
 class LastAccessRecorder:
-    def __init__(self, resolution_seconds: float, store, metrics):
+    def __init__(self, resolution_seconds: float, store, metrics, alarms=None):
         self.resolution = timedelta(seconds=resolution_seconds)
         self.store = store
         self.metrics = metrics
+        self.alarms = alarms  # stores new origins (origin history, new_origin events)
         self._stored: dict[str, tuple] = {}   # token id -> (time, origin) known to be stored
         self._pending: dict[str, tuple] = {}  # token id -> (time, origin) not yet stored
         self._lock = threading.Lock()
@@ -31,8 +32,7 @@ class LastAccessRecorder:
         if not self._is_due(snapshot, at, origin):
             return
         try:
-            written = self.store.record_access(snapshot.token_id, at, origin,
-                                               self.resolution.total_seconds())
+            written = self._store(snapshot.token_id, at, origin, self.resolution.total_seconds())
         except Exception as error:  # noqa: BLE001 - the answer is decided; keep the use
             log.warning("last access not stored, kept pending: %s", error.__class__.__name__)
             with self._lock:
@@ -46,6 +46,15 @@ class LastAccessRecorder:
             pending = self._pending.get(snapshot.token_id)
             if pending and pending[0] <= at:
                 del self._pending[snapshot.token_id]
+
+    def _store(self, token_id: str, at: datetime, origin: str | None,
+               resolution_seconds: float | None = None) -> bool:
+        """Write a use: the origin history first (a new origin at once, with its event),
+        then the token's last access. Returns whether the token row changed."""
+        if origin and self.alarms is not None and not self.store.touch_origin(
+                token_id, origin, at):
+            self.alarms.new_origin(token_id, origin, at)
+        return self.store.record_access(token_id, at, origin, resolution_seconds)
 
     def _is_due(self, snapshot, at: datetime, origin: str | None) -> bool:
         stored = (snapshot.last_accessed_at, snapshot.last_accessed_origin)
@@ -72,7 +81,7 @@ class LastAccessRecorder:
         items = sorted(pending.items())
         for index, (token_id, (at, origin)) in enumerate(items):
             try:
-                self.store.record_access(token_id, at, origin)
+                self._store(token_id, at, origin)
             except Exception:
                 with self._lock:
                     for later_id, use in items[index:]:

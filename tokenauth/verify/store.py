@@ -22,7 +22,7 @@ from .routes import RouteRules, compile_rules
 
 _COLUMNS = ("t.id, t.token_hash, t.user_id, u.username, u.source, u.active, t.expires_at, "
             "t.revoked_at, t.scopes, t.allowed_origins, t.last_accessed_at, "
-            "t.last_accessed_origin, t.routes")
+            "t.last_accessed_origin, t.routes, t.canary")
 SNAPSHOT_SQL = (f"SELECT {_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id "
                 "WHERE t.token_hash = {p}")
 # Never moves the stored time backwards; with ``due`` the write is skipped when another
@@ -31,6 +31,10 @@ RECORD_SQL = ("UPDATE api_tokens SET last_accessed_at = {p}, last_accessed_origi
               "WHERE id = {p} AND (last_accessed_at IS NULL OR last_accessed_at < {p}) "
               "AND (last_accessed_at IS NULL OR last_accessed_at <= {p} "
               "OR COALESCE(last_accessed_origin, '') <> {p})")
+# A use from a known origin: moves its last_seen_at forward (never back). 0 rows: the origin
+# is new to the token (``services.origins.record_new`` adds it).
+TOUCH_ORIGIN_SQL = ("UPDATE token_origins SET last_seen_at = CASE WHEN last_seen_at < {p} "
+                    "THEN {p} ELSE last_seen_at END WHERE token_id = {p} AND origin = {p}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +54,7 @@ class TokenSnapshot:
     last_accessed_at: datetime | None
     last_accessed_origin: str | None
     routes: RouteRules | None = None  # compiled once per lookup; None: not restricted
+    canary: bool = False  # refused like an unknown token (SPEC 3)
 
 
 class TokenStore:
@@ -62,6 +67,7 @@ class TokenStore:
         placeholder = "%s" if self.postgres else "?"
         self.snapshot_sql = SNAPSHOT_SQL.format(p=placeholder)
         self.record_sql = RECORD_SQL.format(p=placeholder)
+        self.touch_origin_sql = TOUCH_ORIGIN_SQL.format(p=placeholder)
         self._errors = engine.dialect.dbapi.Error
         self._stale = (engine.dialect.dbapi.OperationalError, engine.dialect.dbapi.InterfaceError)
         self._local = threading.local()
@@ -87,6 +93,18 @@ class TokenStore:
         params = (self._time(at), origin, token_id, self._time(at), self._time(stale_before),
                   origin or "")
         return self._run(lambda connection: self._write(connection, params)) > 0
+
+    def touch_origin(self, token_id: str, origin: str, at: datetime) -> bool:
+        """Move the last use of ``token_id`` from the known ``origin`` to ``at``. Returns
+        False when the origin is not known for the token. Raises DatabaseUnavailable."""
+        params = (self._time(at), self._time(at), token_id, origin)
+        return self._run(lambda connection: self._execute(
+            connection, self.touch_origin_sql, params)) > 0
+
+    def _execute(self, connection, sql, params) -> int:
+        if self.postgres:
+            return connection.execute(sql, params, prepare=True).rowcount
+        return connection.execute(sql, params).rowcount
 
     def _fetchone(self, connection, sql, params):
         if self.postgres:
@@ -166,11 +184,12 @@ class TokenStore:
 
     def _decode(self, row) -> TokenSnapshot:
         (token_id, token_hash, user_id, username, source, active, expires_at, revoked_at,
-         scopes, origins, last_at, last_origin, routes) = row
+         scopes, origins, last_at, last_origin, routes, canary) = row
         return TokenSnapshot(
             token_id, token_hash, user_id, username, source, bool(active),
             _aware(expires_at), _aware(revoked_at), tuple(_json(scopes)),
-            tuple(_json(origins)), _aware(last_at), last_origin, compile_rules(_json(routes)))
+            tuple(_json(origins)), _aware(last_at), last_origin, compile_rules(_json(routes)),
+            bool(canary))
 
 
 def _aware(value):

@@ -49,11 +49,12 @@ class Verifier:
     given what the revocation listener can vouch for), ``store`` (one indexed lookup),
     ``recorder`` (last access), ``metrics``, ``password_signin(username, password,
     client_ip) -> Identity`` for Basic passwords (raises VerifyDenied), and ``throttle``
-    (the failure throttle, asked again before each database lookup).
+    (the failure throttle, asked again before each database lookup), ``alarms`` (canary
+    presentations).
     """
 
     def __init__(self, pepper: str, cache, changes, store, recorder, metrics,
-                 password_signin, throttle):
+                 password_signin, throttle, alarms):
         self.pepper = pepper
         self.cache = cache
         self.changes = changes
@@ -62,6 +63,7 @@ class Verifier:
         self.metrics = metrics
         self.password_signin = password_signin
         self.throttle = throttle
+        self.alarms = alarms
 
     def verify(self, credentials: Credentials, client_ip: str | None,
                request: tuple | None) -> Identity:
@@ -82,10 +84,13 @@ class Verifier:
         # time, so a collation or lookup quirk can never turn into an allow.
         if snap is None or not hmac.compare_digest(snap.token_hash, digest):
             raise VerifyDenied("invalid")
+        now = utcnow()
+        if snap.canary:  # refused like an unknown token; the event is written off the request
+            self.alarms.canary_used(snap, client_ip, now)
+            raise VerifyDenied("invalid")
         if credentials.username is not None and not hmac.compare_digest(
                 credentials.username.encode(), snap.username.encode()):
             raise VerifyDenied("invalid")
-        now = utcnow()
         status = token_status(snap.revoked_at, snap.expires_at, now)
         if status != "active":
             raise VerifyDenied(status)
@@ -117,7 +122,8 @@ class Verifier:
         found = (snap, Identity(snap.username, snap.user_id, snap.source, snap.token_id,
                                 snap.scopes, snap.expires_at,
                                 cacheable=not snap.routes and not snap.allowed_origins))
-        if self.changes.may_cache(read_at):
+        # A canary is never cached: like an unknown token, each presentation is a lookup.
+        if self.changes.may_cache(read_at) and not snap.canary:
             self.cache.put(digest, found)
         return found
 
