@@ -13,9 +13,9 @@ from flask import has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 from ..runtime import current_runtime
-from . import pages, presenters, session_views, users_page
+from . import events_page, pages, presenters, session_views, users_page
 
-BLUEPRINTS = (session_views.bp, pages.bp, users_page.bp)
+BLUEPRINTS = (session_views.bp, pages.bp, users_page.bp, events_page.bp)
 
 
 class PrefixSessionInterface(SecureCookieSessionInterface):

@@ -13,6 +13,11 @@ STATUSES = ("active", "expired", "revoked")
 DEFAULT_STATUS = "active"
 
 
+def expiring_before(settings: Settings, now: datetime) -> datetime:
+    """Active tokens expiring before this moment get an "expires soon" badge."""
+    return now + timedelta(days=settings.expiry_warning_days)
+
+
 def iso_utc(value: datetime | None) -> str:
     """``2026-11-28T03:00:00Z``, as in the JSON API; the browser localises it."""
     return models.iso_utc(value) or ""

@@ -37,7 +37,7 @@ def create():
     is_admin = request.form.get("is_admin") == "on"
     try:
         user = users.create_user(db.session, username, request.form.get("password", ""),
-                                 is_admin=is_admin)
+                                 is_admin=is_admin, actor=g.user.username)
         current_runtime().commit()
     except TokenAuthError as refused:
         db.session.rollback()
@@ -68,7 +68,7 @@ def _update(user_id: str, values: dict, done: str):
     try:
         user = users.get_user(db.session, user_id)
         name = user.username
-        users.update_user(db.session, user, **values)
+        users.update_user(db.session, user, **values, actor=g.user.username)
         current_runtime().commit()
     except TokenAuthError as refused:
         db.session.rollback()

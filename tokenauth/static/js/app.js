@@ -18,7 +18,8 @@
     }
   }
 
-  const FIELD_LABELS = { name: "Name", expires_at: "Expiration", scopes: "Scopes" };
+  const FIELD_LABELS = { name: "Name", expires_at: "Expiration", scopes: "Scopes",
+                         routes: "Route rules", canary: "Canary" };
 
   function flattenErrors(errors, label, out) {
     if (Array.isArray(errors)) {

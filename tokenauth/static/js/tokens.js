@@ -5,6 +5,7 @@
   "use strict";
 
   const DAY_MS = 24 * 60 * 60 * 1000;
+  const READ_ONLY = "GET /**";
 
   document.addEventListener("DOMContentLoaded", () => {
     const { api, announce, confirmAction, refreshTable } = window.tokenauth;
@@ -19,6 +20,9 @@
     const dateInput = document.getElementById("token-expiry-date");
     const neverWarning = document.getElementById("never-warning");
     const scopesInput = document.getElementById("token-scopes");
+    const readOnlyBox = document.getElementById("token-read-only");
+    const routesInput = document.getElementById("token-routes");
+    const canaryBox = document.getElementById("token-canary");
     const formError = document.getElementById("token-form-error");
     const saveButton = document.getElementById("token-save");
     const secretSlot = document.getElementById("token-secret-slot");
@@ -189,6 +193,11 @@
       }
       const scopes = scopesInput.value.split(/[\s,]+/).filter(Boolean);
       if (scopes.length) payload.scopes = scopes;
+      // The read-only preset is one more rule; the server checks every rule (422 names it).
+      const routes = routesInput.value.split("\n").map((line) => line.trim()).filter(Boolean);
+      if (readOnlyBox.checked) routes.unshift(READ_ONLY);
+      if (routes.length) payload.routes = [...new Set(routes)];
+      if (canaryBox.checked) payload.canary = true;
       saveButton.disabled = true;
       try {
         showSecret(await api(form.dataset.url, "POST", payload), "Token created");
