@@ -25,12 +25,12 @@ def index():
     problems = []
     user = users.find_user(db.session, username) if username else None
     if username and user is None:
-        problems.append(f"There is no user {username!r}.")
+        problems.append(f"There is no user {username[:60]!r}.")
     if token_id and not rules.is_id(token_id):
         problems.append("A token is named by its id (32 letters and digits); open a token "
                         "and follow its events link.")
     if type_ and type_ not in events.TYPES:
-        problems.append(f"There is no event type {type_!r}.")
+        problems.append(f"There is no event type {type_[:60]!r}.")
     found = [] if problems else events.list_events(
         db.session, user_id=user.id if user else None, token_id=token_id or None,
         type_=type_ or None, limit=LIMIT)
