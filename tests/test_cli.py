@@ -255,9 +255,12 @@ def test_tokens_create_with_routes_and_list_shows_them(run, make_user, client):
                                             "X-Original-URI": "/api/reports/1"})
     assert denied.headers["X-Auth-Error"] == "forbidden_scope"
     run("tokens", "create", "alice", "--name", "open")
+    run("tokens", "create", "alice", "--name", "many",
+        *[arg for i in range(5) for arg in ("--route", f"GET /r{i}")])
     rows = {line.split()[2]: line for line in run("tokens", "list").output.splitlines()[1:]}
     assert rows["reports"].endswith(" GET /api/**, POST /api/reports/*")
     assert rows["open"].endswith(" any")
+    assert rows["many"].endswith(" GET /r0, GET /r1, GET /r2 (+2 more)")
 
 
 def test_tokens_create_refuses_a_bad_route_in_one_line(run, make_user):

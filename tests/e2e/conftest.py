@@ -42,7 +42,8 @@ def nginx_installed():
 
 
 @contextlib.contextmanager
-def running_stack(folder, database_url: str, **settings):
+def running_stack(folder, database_url: str, nginx_options: dict | None = None, **settings):
+    """``nginx_options``: passed to stack.nginx (``microcache``, ``edit``)."""
     settings.setdefault("verify_cache_ttl", VERIFY_CACHE_TTL)
     # The shared stack's tests all send from one client address, failures included: the
     # failure throttle would lock it out. Its own tests (tests/e2e/test_replicas.py,
@@ -53,7 +54,8 @@ def running_stack(folder, database_url: str, **settings):
         echo = stack.enter_context(echo_upstream(folder / "echo.log"))
         tokenauth, process = stack.enter_context(
             gunicorn(env, folder / "gunicorn", workers=2))
-        front = stack.enter_context(nginx(folder / "nginx", tokenauth, echo.url))
+        front = stack.enter_context(nginx(folder / "nginx", tokenauth, echo.url,
+                                          **(nginx_options or {})))
         yield Stack(front, tokenauth, echo, process, float(settings["verify_cache_ttl"]))
 
 

@@ -10,13 +10,18 @@ import contextlib
 import dataclasses
 import http.client
 import json
+import re
+import shutil
 import signal
+import socket
 import urllib.parse
 from pathlib import Path
 
 from ..servers import demo, free_port, stop, wait_for_http
 
 CLIENT_ADDRESS = "127.0.0.2"  # not nginx's own 127.0.0.1, so the real client shows
+NGINX_DIR = demo.DEPLOY / "nginx"
+JS_MODULE = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")  # libnginx-mod-http-js
 
 
 
@@ -38,6 +43,22 @@ class Answer:
 
     def json(self):
         return json.loads(self.body)
+
+
+def raw_call(base_url: str, method: str, target: bytes, headers: dict | None = None,
+             source: str = CLIENT_ADDRESS) -> Answer:
+    """One request whose request target is sent exactly as given (any bytes, unlike
+    http.client, which refuses some), on a fresh connection from ``source``."""
+    url = urllib.parse.urlsplit(base_url)
+    lines = [method.encode() + b" " + target + b" HTTP/1.1", f"Host: {url.netloc}".encode(),
+             b"Connection: close"]
+    lines += [f"{name}: {value}".encode() for name, value in (headers or {}).items()]
+    with socket.create_connection((url.hostname, url.port), timeout=15,
+                                  source_address=(source, 0)) as sock:
+        sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+        response = http.client.HTTPResponse(sock, method=method)
+        response.begin()
+        return Answer(response.status, response.getheaders(), response.read())
 
 
 def call(base_url: str, method: str, path: str, headers: dict | None = None,
@@ -80,17 +101,32 @@ def echo_upstream(log_path: Path):
 
 
 @contextlib.contextmanager
-def nginx(prefix: Path, tokenauth_url: str | list, product_url: str):
+def nginx(prefix: Path, tokenauth_url: str | list, product_url: str, microcache: bool = False,
+          edit=None):
     """nginx from the template, rendered into ``prefix``; yields its base URL.
     ``tokenauth_url``: one tokenauth, or a list of them (replicas in one upstream).
+    ``microcache``: deploy/nginx/tokenauth-microcache.conf in place of tokenauth.conf.
+    ``edit(text) -> text``: a change of the test's own to the rendered configuration.
 
     Stopped with SIGQUIT (graceful), by PID. The error log stays in ``prefix``.
     """
     port = free_port()
     tokenauth = ([_address(url) for url in tokenauth_url] if isinstance(tokenauth_url, list)
                  else _address(tokenauth_url))
-    process = demo.start_nginx(prefix, f"127.0.0.1:{port}", tokenauth, _address(product_url))
-    url = f"http://127.0.0.1:{port}"
+    listen = f"127.0.0.1:{port}"
+    if microcache or edit:
+        config = demo.render_nginx_config(prefix, listen, tokenauth, _address(product_url))
+        text = config.read_text()
+        if microcache:
+            text = _with_microcache(text, listen, tokenauth, _address(product_url))
+            shutil.copy(NGINX_DIR / "tokenauth_cache_key.js", config.parent)
+        config.write_text(edit(text) if edit else text)
+        process = demo.spawn([demo.nginx_binary(), "-e", config.parent / "error.log",
+                              "-p", f"{config.parent}/", "-c", config],
+                             config.parent / "nginx.stdout.log")
+    else:
+        process = demo.start_nginx(prefix, listen, tokenauth, _address(product_url))
+    url = f"http://{listen}"
     try:
         try:
             wait_for_http(url + "/", process, timeout=10)
@@ -105,6 +141,21 @@ def nginx(prefix: Path, tokenauth_url: str | list, product_url: str):
 
 def _address(url: str) -> str:
     return urllib.parse.urlsplit(url).netloc
+
+
+def _with_microcache(text: str, listen: str, tokenauth: str, product: str) -> str:
+    """The rendered template with the shipped micro-cache file (its docker-compose
+    addresses replaced) in place of its copy of tokenauth.conf, and the njs module loaded."""
+    microcache = (NGINX_DIR / "tokenauth-microcache.conf").read_text()
+    for shipped, here in (("server tokenauth:8000;", f"server {tokenauth};"),
+                          ("server echo:8000;", f"server {product};"),
+                          ("listen 80;", f"listen {listen};")):
+        assert microcache.count(shipped) == 1, shipped
+        microcache = microcache.replace(shipped, here)
+    section = re.compile(r"# BEGIN tokenauth\.conf\n.*# END tokenauth\.conf\n", re.S)
+    text, found = section.subn(lambda _: microcache, text, count=1)
+    assert found == 1, "the template lost its BEGIN/END tokenauth.conf markers"
+    return f"load_module {JS_MODULE};\n" + text
 
 
 TCP_STATES = {"01": "ESTABLISHED", "06": "TIME_WAIT"}

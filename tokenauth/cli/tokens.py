@@ -92,9 +92,13 @@ def tokens_list(username):
                    f"{token.last_accessed_origin or '-':<15} {_routes(token.routes)}")
 
 
-def _routes(routes) -> str:
-    """A token's route rules on one line: ``any`` when unrestricted."""
-    return ", ".join(routes) if routes else "any"
+def _routes(routes, shown: int = 3) -> str:
+    """A token's route rules on one line: ``any`` when unrestricted, the first ``shown``
+    and how many more."""
+    if not routes:
+        return "any"
+    more = f" (+{len(routes) - shown} more)" if len(routes) > shown else ""
+    return ", ".join(routes[:shown]) + more
 
 
 @tokens_group.command("expiring")

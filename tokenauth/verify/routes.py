@@ -98,8 +98,10 @@ class RouteRules:
         if not method:
             return False
         path = normalise_path(uri)
-        if path is None:
-            return False
+        return path is not None and self.matches(method, path)
+
+    def matches(self, method: str, path: str) -> bool:
+        """True when a rule matches ``method`` and the already normalised ``path``."""
         segments = _segments(path)
         return any(_method_matches(rule_method, method) and _match(pattern, segments)
                    for rule_method, pattern in self._compiled)
