@@ -308,3 +308,64 @@ def test_each_group_offers_what_an_operator_needs(group, commands):
 ])
 def test_a_broken_rule_is_shown_with_its_rules(errors, expected):
     assert rule_message(InvalidInput("invalid name", errors)) == expected
+
+
+def test_tokens_create_canary(run, make_user, client):
+    make_user("alice")
+    result = run("tokens", "create", "alice", "--name", "bait", "--canary")
+    assert result.exit_code == 0, result.output
+    raw = result.output.strip()
+    assert db.session.scalar(db.select(ApiToken)).canary is True
+    assert client.get("/verify", headers=bearer(raw)).headers["X-Auth-Error"] == "invalid"
+
+
+def test_events_list_has_a_header_row_and_filters(run, make_user, make_token):
+    alice = make_user("alice")
+    token = make_token(alice, name="ci").token
+    assert run("tokens", "revoke", token.id).exit_code == 0
+    make_token(make_user("bob"))
+    result = run("events", "list", "--user", "alice")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["AT", "TYPE", "TOKEN", "USER", "ACTOR", "ORIGIN"]
+    assert [line.split()[1] for line in lines[1:]] == ["revoked", "created", "user_created"]
+    assert all(line.split()[3] == alice.id for line in lines[1:])
+    typed = run("events", "list", "--type", "revoked", "--token", token.id).output.splitlines()
+    assert [line.split()[1:3] for line in typed[1:]] == [["revoked", token.id]]
+    assert len(run("events", "list", "--limit", "2").output.splitlines()) == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--type", "exploded"], "'exploded' is not one of"),
+    (["--token", "nope"], "no token id"),
+    (["--user", "ghost"], "not found"),
+    (["--limit", "0"], "0 is not in the range"),
+])
+def test_events_list_errors(run, args, message):
+    result = run("events", "list", *args)
+    assert result.exit_code != 0 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_tokens_expiring_lists_active_tokens_within_the_window(run, make_user, make_token):
+    from datetime import datetime, timedelta, timezone
+    alice = make_user("alice")
+    now = datetime.now(timezone.utc)
+    soon = make_token(alice, name="soon", expires_at=now + timedelta(days=3)).token
+    sooner = make_token(alice, name="sooner", expires_at=now + timedelta(hours=5)).token
+    make_token(alice, name="later", expires_at=now + timedelta(days=30))
+    make_token(alice, name="never", expires_at=None)
+    make_token(alice, name="revoked", expires_at=now + timedelta(days=1), revoked=True)
+    result = run("tokens", "expiring", "--within", "7d")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["ID", "USER", "NAME", "HINT", "EXPIRES"]
+    assert [line.split()[0] for line in lines[1:]] == [sooner.id, soon.id]
+    hours = run("tokens", "expiring", "--within", "12h").output.splitlines()
+    assert [line.split()[0] for line in hours[1:]] == [sooner.id]
+
+
+@pytest.mark.parametrize("within", ["7", "0d", "-1d", "1w", "d"])
+def test_tokens_expiring_refuses_other_windows(run, within):
+    result = run("tokens", "expiring", "--within", within)
+    assert result.exit_code == 2 and "number of days (7d) or hours (12h)" in result.output

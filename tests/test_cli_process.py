@@ -41,7 +41,7 @@ def test_help_shows_only_what_an_operator_needs(tmp_path):
     result = run_tokenauth("--help", env=clean_env(), cwd=tmp_path)
     assert result.returncode == 0
     assert help_sections(result.stdout) == {"Options": ["--version", "--help"],
-                                            "Commands": ["db", "serve", "tokens", "users"]}
+                                            "Commands": ["db", "events", "serve", "tokens", "users"]}
     assert "--env-file" not in result.stdout and "--app" not in result.stdout
     assert list(tmp_path.iterdir()) == []  # help loads no app, creates nothing
 
@@ -89,3 +89,24 @@ def test_an_unreachable_postgresql_gets_one_line(tmp_path):
         f'database cannot be used (connection failed: connection to server at "127.0.0.1", '
         f"port {port} failed: Connection refused); check that PostgreSQL runs there and that "
         "the URL is right"])
+
+
+def test_audit_commands_as_an_operator_runs_them(tmp_path):
+    env = clean_env(TOKENAUTH_DATABASE_URL=f"sqlite:///{tmp_path / 'audit.db'}",
+                    TOKENAUTH_INSTANCE_PATH=str(tmp_path / "inst"), **SECRETS)
+
+    def run(*args, input=None):
+        result = run_tokenauth(*args, env=env, cwd=tmp_path, input=input)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        return result.stdout.splitlines()
+    run("db", "upgrade")  # (migration progress on stderr)
+    run("users", "create", "alice", "--password-stdin", input="a long enough password\n")
+    raw, = run("tokens", "create", "alice", "--name", "bait", "--canary", "--expires-at", "3d")
+    assert raw.startswith("tka_")
+    expiring = run("tokens", "expiring", "--within", "7d")
+    assert expiring[0].split() == ["ID", "USER", "NAME", "HINT", "EXPIRES"]
+    assert [line.split()[1:3] for line in expiring[1:]] == [["alice", "bait"]]
+    events = run("events", "list")
+    assert events[0].split() == ["AT", "TYPE", "TOKEN", "USER", "ACTOR", "ORIGIN"]
+    assert [line.split()[1] for line in events[1:]] == ["created", "user_created"]
+    assert all(line.split()[4] == "-" for line in events[1:])  # the command line: no actor

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text,
-                        TypeDecorator, func)
+                        TypeDecorator, func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -111,6 +111,12 @@ class ApiToken(db.Model):
         return f"<ApiToken {self.id} {self.hint}>"
 
 
+# The expiring_soon sweep reads only the tokens it has still to warn.
+_UNWARNED = text("expiry_warned_at IS NULL AND revoked_at IS NULL AND expires_at IS NOT NULL")
+Index("ix_api_tokens_unwarned_expiry", ApiToken.expires_at, postgresql_where=_UNWARNED,
+      sqlite_where=_UNWARNED)
+
+
 def token_status(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> str:
     """SPEC 2: revoked, else expired once ``expires_at <= now``, else active."""
     if revoked_at is not None:
@@ -186,13 +192,17 @@ class AlertDelivery(db.Model):
     exact JSON that is sent and signed; rows are kept after delivery for the record."""
 
     __tablename__ = "alert_outbox"
+    # Workers look for due alerts every second: only undelivered rows are indexed.
+    __table_args__ = (Index("ix_alert_outbox_due", "next_attempt_at",
+                            postgresql_where=text("delivered_at IS NULL"),
+                            sqlite_where=text("delivered_at IS NULL")),)
 
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"),
                                           primary_key=True)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200))

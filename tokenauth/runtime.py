@@ -12,6 +12,9 @@ from flask import current_app
 from .auth.signin import PasswordSignIn
 from .database import call_deadline
 from .extensions import db
+from .housekeeping.delivery import Deliverer
+from .housekeeping.sweeps import Sweeper
+from .housekeeping.worker import Housekeeper
 from .ops.metrics import Metrics
 from .proxy import TrustedProxies
 from .security.counters import CounterStore
@@ -44,6 +47,7 @@ class Runtime:
     store: TokenStore
     recorder: LastAccessRecorder
     verifier: Verifier
+    housekeeper: Housekeeper  # alerts and sweeps, in a thread (start_background)
     alarms: Alarms  # new origins and canary uses, for the audit trail
 
     @classmethod
@@ -70,8 +74,12 @@ class Runtime:
         recorder = LastAccessRecorder(settings.last_access_resolution, store, metrics, alarms)
         verifier = Verifier(settings.token_pepper, cache, listener, store, recorder, metrics,
                             BasicPasswordAuth(app, signin), throttle, alarms)
+        deliverer = (Deliverer(engine, settings.webhook_url, settings.webhook_secret)
+                     if settings.webhook_url else None)
+        housekeeper = Housekeeper(deliverer, Sweeper(engine, settings, listener.forget))
         return cls(settings, TrustedProxies(settings.trusted_networks), metrics, counters,
-                   throttle, signin, cache, listener, store, recorder, verifier, alarms)
+                   throttle, signin, cache, listener, store, recorder, verifier, housekeeper,
+                   alarms)
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.settings)
@@ -86,9 +94,15 @@ class Runtime:
         """Write pending last-access times; called on graceful shutdown."""
         return self.recorder.flush()
 
+    def start_background(self) -> None:
+        """Start this worker's housekeeping thread (alert delivery, sweeps): the gunicorn
+        worker hook calls it; tests call it or drive the parts directly."""
+        self.housekeeper.start()
+
     def close(self) -> None:
-        """Publish the last metrics and release the /verify connections and the counters
-        (worker exit, tests)."""
+        """Stop the housekeeping, publish the last metrics and release the /verify
+        connections and the counters (worker exit, tests)."""
+        self.housekeeper.close()
         self.metrics.close()
         self.alarms.close()
         self.changes.close()

@@ -3,10 +3,6 @@ import pytest
 from ..helpers import PASSWORD, basic
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
 
 @pytest.fixture
 def as_alice(alice):

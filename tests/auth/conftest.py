@@ -87,7 +87,3 @@ def in_threads(count, work):
         thread.join(timeout=120)
     return results
 
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")

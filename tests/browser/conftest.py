@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ..helpers import IN_CI, one_database
+from ..helpers import missing, one_database
 from .live_server import live_server
 
 backend = one_database()  # what a browser sees: one database
@@ -24,9 +24,7 @@ TIMEZONE = "America/New_York"  # not UTC, so local times differ from the UTC on 
 def chromium():
     if not os.path.exists(CHROMIUM):
         message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message + "; skipped outside CI")
+        missing(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

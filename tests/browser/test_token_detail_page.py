@@ -10,11 +10,6 @@ from .pages import TOKEN_RE, add_token, arrive, row, sign_in, verify
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
 def open_dialog(page):
     page.get_by_role("button", name="Add Token").click()
     dialog = page.locator("#token-dialog")

@@ -12,10 +12,6 @@ from .pages import add_token, arrive, row, sign_in, status_link, verify
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
 
 def test_new_token_is_shown_once_works_and_leaves_the_page(page, context, server, alice):
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)

@@ -109,3 +109,21 @@ def test_a_canary_is_never_cached(make_app, make_user):
             assert verify(client, bearer(issued.raw)).status_code == 401
         assert len(lookups) == 3  # a database lookup each time, as for an unknown token
         assert len(runtime.cache) == 0
+
+
+# -- under gunicorn: the writer thread runs in each forked worker ------------------------------
+@pytest.mark.e2e
+def test_under_gunicorn_a_canary_use_is_recorded_within_a_second_or_so(
+        app, database_url, canary, tmp_path):
+    import urllib.error
+    import urllib.request
+    from ..servers import gunicorn, tokenauth_env
+    env = tokenauth_env(database_url, tmp_path / "instance")
+    with gunicorn(env, tmp_path / "logs", workers=1) as (url, _):
+        request = urllib.request.Request(url + "/verify", headers={
+            **bearer(canary.raw), "X-Real-IP": "203.0.113.77"})
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(request, timeout=10)
+        assert (answer.value.code, answer.value.headers["X-Auth-Error"]) == (401, "invalid")
+        found = canary_events(canary.token.id, wait_for=1, seconds=3)
+        assert [e.origin for e in found] == ["203.0.113.77"]

@@ -31,10 +31,6 @@ def two_workers(make_app):
     return worker_a.test_client(), worker_b.test_client()
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
 
 def test_revocation_elsewhere_is_seen_within_a_second(two_workers, alice, make_token):
     client_a, client_b = two_workers

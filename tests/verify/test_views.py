@@ -21,10 +21,6 @@ def assert_denied(response, reason, status=401):
         assert response.headers.getlist("WWW-Authenticate") == CHALLENGES
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
 
 @pytest.fixture
 def token(alice, make_token):

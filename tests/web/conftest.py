@@ -61,10 +61,6 @@ def browser(client):
     return Browser(client)
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
 
 @pytest.fixture
 def as_alice(browser, alice):

@@ -42,6 +42,7 @@ def settings(environ) -> dict:
         "control_socket_disable": True,
         "on_starting": on_starting,
         "when_ready": preflight.announce,
+        "post_worker_init": post_worker_init,
         "child_exit": child_exit,
         "worker_exit": worker_exit,
     }
@@ -66,6 +67,11 @@ def on_starting(server):
     shutil.rmtree(folder, ignore_errors=True)  # values of an earlier run do not count
     os.makedirs(folder, exist_ok=True)
     create_counter_folder()  # failure counts shared by this server's workers, before they fork
+
+
+def post_worker_init(worker):
+    """Each worker delivers alerts and runs the sweeps in a thread of its own."""
+    worker.wsgi.extensions["tokenauth"].start_background()
 
 
 def child_exit(server, worker):

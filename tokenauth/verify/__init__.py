@@ -6,6 +6,7 @@ find the token, ``last_access`` records its use.
 from __future__ import annotations
 
 from .endpoint import VerifyEndpoint
+from .expiry import ExpiryWarning
 
 
 def init_app(app, runtime) -> None:
@@ -13,4 +14,5 @@ def init_app(app, runtime) -> None:
     so /verify skips them)."""
     app.wsgi_app = VerifyEndpoint(app.wsgi_app, runtime.verifier, runtime.throttle,
                                   runtime.proxies, runtime.metrics,
-                                  runtime.settings.allow_password_auth)
+                                  runtime.settings.allow_password_auth,
+                                  ExpiryWarning(runtime.settings.expiry_warning_days))

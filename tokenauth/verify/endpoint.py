@@ -12,6 +12,7 @@ import time
 
 from ..errors import DatabaseUnavailable, VerifyDenied
 from .credentials import read_credentials
+from .expiry import ExpiryWarning
 from .throttle import COUNTED_REASONS
 
 log = logging.getLogger("tokenauth.verify")
@@ -23,13 +24,15 @@ NO_BODY = (("Content-Length", "0"),)
 
 
 class VerifyEndpoint:
-    def __init__(self, app, verifier, throttle, proxies, metrics, allow_password: bool):
+    def __init__(self, app, verifier, throttle, proxies, metrics, allow_password: bool,
+                 expiry=None):
         self.app = app  # the Flask app's WSGI stack, for every other path
         self.verifier = verifier
         self.throttle = throttle
         self.proxies = proxies
         self.metrics = metrics
         self.allow_password = allow_password
+        self.expiry = expiry or ExpiryWarning(7)  # the X-Auth-Expiry-Warning of a 200
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != "/verify":
@@ -58,7 +61,7 @@ class VerifyEndpoint:
         except DatabaseUnavailable as error:
             log.error("verify: database unavailable: %s", error)
             return 503, [("X-Auth-Error", "unavailable"), *NO_BODY], "unavailable"
-        return 200, [*identity.headers, *NO_BODY], "ok"
+        return 200, [*identity.headers, *self.expiry.headers(identity.expires_at), *NO_BODY], "ok"
 
 
 def denial_headers(denial: VerifyDenied) -> list:
