@@ -46,7 +46,9 @@ def seed(app) -> None:
             db.session.commit()
             if used:
                 ago, origin = used
-                service.record_access(issued.token.id, now - ago, origin)
+                issued.token.last_accessed_at = now - ago
+                issued.token.last_accessed_origin = origin
+                db.session.commit()
 
         token("Laptop scripts", 95, 90, used=(timedelta(days=7, hours=5), "198.51.100.7"))
         token("Old Jenkins", 60, 90, ("deploy",), used=(timedelta(days=20), "10.20.0.14"),
@@ -76,6 +78,7 @@ def main() -> None:
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(url + "/tokens")
+        page.goto(url + "/tokens?status=all")  # the default view shows active tokens only
         page.screenshot(path=HERE / "tokens.png", full_page=True)
 
         page.get_by_role("button", name="Add Token").click()

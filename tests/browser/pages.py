@@ -48,6 +48,11 @@ def row(page: Page, name: str):
     return page.locator("#tokens-table tbody tr", has=page.get_by_text(name, exact=True))
 
 
+def status_link(page: Page, status: str):
+    """A link of the /tokens status filter ("Active 2", "Revoked 1", ...)."""
+    return page.locator("#status-filter").get_by_role("link", name=re.compile(rf"^{status} \d+$"))
+
+
 def verify(base_without_prefix: str, token: str, client_ip: str | None = None):
     """GET /verify as nginx would: returns (status, X-Auth-Error or X-Auth-User)."""
     headers = {"Authorization": f"Bearer {token}"}

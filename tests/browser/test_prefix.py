@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from .pages import add_token, row, sign_in, verify
+from .pages import add_token, row, sign_in, status_link, verify
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +28,9 @@ def test_whole_flow_under_a_path_prefix(page, context, prefix_server, make_user)
     expect(used.locator(".token-origin")).to_have_text("198.51.100.23")
     used.get_by_role("button", name="Revoke").click()
     page.locator("#confirm-dialog").get_by_role("button", name="Revoke").click()
+    expect(used).to_have_count(0)  # gone from the active tokens
+    status_link(page, "Revoked").click()
+    expect(page).to_have_url(prefix_server + "/tokens?status=revoked")
     expect(used.locator(".badge")).to_have_text("Revoked")
     assert verify(prefix_server, raw) == (401, "revoked")
 

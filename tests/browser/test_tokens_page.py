@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tokenauth.extensions import db
 
-from .pages import add_token, row, sign_in, verify
+from .pages import add_token, arrive, row, sign_in, status_link, verify
 
 pytestmark = pytest.mark.browser
 
@@ -166,13 +166,15 @@ def test_revoke_asks_first_then_marks_the_token(page, server, alice, make_token)
 
     target.get_by_role("button", name="Revoke").click()
     confirm.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status").first).to_contain_text("was revoked")
+    expect(target).to_have_count(0)  # the default view lists active tokens only
+    expect(status_link(page, "Revoked")).to_have_text("Revoked 1")
+    assert verify(server, issued.raw) == (401, "revoked")
+    status_link(page, "Revoked").click()
+    arrive(page, server + "/tokens?status=revoked")
     expect(target.locator(".badge")).to_have_text("Revoked")
     expect(target).to_have_class("token-row token-row--revoked")
     expect(target.get_by_role("button")).to_have_count(0)
-    expect(page.get_by_role("status").first).to_contain_text("was revoked")
-    assert verify(server, issued.raw) == (401, "revoked")
-    page.reload()
-    expect(row(page, "old laptop").locator(".badge")).to_have_text("Revoked")
 
 
 def test_rotate_shows_the_new_secret_once(page, server, alice, make_token):
@@ -188,6 +190,8 @@ def test_rotate_shows_the_new_secret_once(page, server, alice, make_token):
     assert verify(server, old.raw) == (401, "revoked")
     dialog.get_by_role("button", name="Done").click()
     assert new not in page.content()
+    expect(row(page, "rotating").locator(".badge")).to_have_text(["Active"])
+    status_link(page, "All").click()
     badges = row(page, "rotating").locator(".badge")
     expect(badges).to_have_text(["Active", "Revoked"])
 
@@ -199,6 +203,7 @@ def test_expired_and_revoked_tokens_look_different(page, server, alice, make_tok
     make_token(alice, name="revoked one", revoked=True)
     make_token(alice, name="active one")
     sign_in(page, server, "alice")
+    page.goto(server + "/tokens?status=all")
     styles = {}
     for name in ("expired one", "revoked one", "active one"):
         target = row(page, name)
@@ -234,3 +239,64 @@ def test_readable_on_a_phone(page, server, alice, make_token):
     label = page.locator("#tokens-table td.token-expires").first.evaluate(
         "cell => getComputedStyle(cell, '::before').content")
     assert label == '"Expiration Date"'
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_whole_new_token_is_visible_and_copies(page, context, server, alice, width):
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, server, "alice")
+    raw = add_token(page, "seen whole")
+    field = page.locator("#token-dialog #new-token-value")
+    # Nothing of it is scrolled or cut off: the box is as large as its content.
+    overflow = field.evaluate("f => [f.scrollWidth - f.clientWidth, f.scrollHeight - f.clientHeight]")
+    assert overflow == [0, 0]
+    box, dialog_box = field.bounding_box(), page.locator("#token-dialog").bounding_box()
+    assert box["x"] >= dialog_box["x"] and box["x"] + box["width"] <= dialog_box["x"] + dialog_box["width"]
+    assert field.evaluate("f => getComputedStyle(f).textOverflow") != "ellipsis"
+    page.locator("#token-dialog").get_by_role("button", name="Copy").click()
+    expect(page.get_by_text("Copied to the clipboard.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == raw
+
+
+def test_status_filter(page, server, alice, make_token):
+    make_token(alice, name="working")
+    make_token(alice, name="retired", revoked=True)
+    sign_in(page, server, "alice")
+    expect(page.locator("#tokens-table tbody tr")).to_have_count(1)
+    expect(row(page, "working")).to_have_count(1)
+    expect(status_link(page, "Active")).to_have_attribute("aria-current", "page")
+    status_link(page, "Revoked").click()
+    arrive(page, server + "/tokens?status=revoked")
+    expect(page.locator("#tokens-table tbody tr")).to_have_count(1)
+    expect(row(page, "retired").locator(".badge")).to_have_text("Revoked")
+    status_link(page, "Expired").click()
+    expect(page.get_by_text("No expired tokens.")).to_be_visible()
+    status_link(page, "All").click()
+    expect(page.locator("#tokens-table tbody tr")).to_have_count(2)
+
+
+def test_a_name_in_use_gets_a_hint_but_can_be_saved(page, server, alice, make_token):
+    make_token(alice, name="CI deploy")
+    make_token(alice, name="old one", revoked=True)
+    sign_in(page, server, "alice")
+    page.get_by_role("button", name="Add Token").click()
+    dialog = page.locator("#token-dialog")
+    hint = dialog.locator("#token-name-taken")
+    name = dialog.get_by_label("Name")
+    name.fill("old one")  # revoked: free to reuse without a hint
+    expect(hint).to_be_hidden()
+    name.fill("ci deploy ")
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("You already have an active token named “ci deploy”")
+    name.fill("CI deploy 2")
+    expect(hint).to_be_hidden()
+    name.fill("CI deploy")
+    dialog.get_by_role("button", name="Save").click()  # names are not unique: it saves
+    expect(dialog.locator("#new-token-value")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#tokens-table tbody tr")).to_have_count(2)
+    page.get_by_role("button", name="Add Token").click()
+    expect(hint).to_be_hidden()  # a fresh dialog starts without the hint
+    dialog.get_by_label("Name").fill("CI DEPLOY")
+    expect(hint).to_be_visible()

@@ -1,4 +1,6 @@
 """/tokens and /admin/tokens: what they show, to whom, under a prefix, and never a raw token."""
+import html
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -58,11 +60,12 @@ def test_last_access_is_shown(as_alice, alice, make_token):
 
 
 def test_expired_and_revoked_rows_are_marked(as_alice, alice, make_token):
+    """Under "All"; the default view shows active tokens only."""
     active = make_token(alice, name="fine")
     expired = make_token(alice, name="old")
     expire(expired.token)
     revoked = make_token(alice, name="gone", revoked=True)
-    page = as_alice.get("/tokens").text
+    page = as_alice.get("/tokens?status=all").text
     assert row(page, active.token.id).startswith("token-row token-row--active")
     expired_row = row(page, expired.token.id)
     assert expired_row.startswith("token-row token-row--expired")
@@ -212,3 +215,49 @@ def test_pages_are_not_cached_nor_framed(as_alice):
     assert "script-src 'self';" in response.headers["Content-Security-Policy"]
     assert "<script>" not in response.text and " style=" not in response.text
 
+
+
+def test_tokens_page_shows_active_tokens_first_and_filters_by_status(as_alice, alice,
+                                                                      make_token):
+    active = make_token(alice, name="fine")
+    expired = make_token(alice, name="old")
+    expire(expired.token)
+    revoked = [make_token(alice, name=f"gone {n}", revoked=True) for n in range(3)]
+    ids = {"active": {active.token.id}, "expired": {expired.token.id},
+           "revoked": {t.token.id for t in revoked}}
+    ids["all"] = set().union(*ids.values())
+
+    def shown(page):
+        return set(re.findall(r'data-token-id="(\w+)"', page))
+
+    default = as_alice.get("/tokens").text
+    assert shown(default) == ids["active"]  # revoked tokens no longer pile up here
+    for status in ("active", "expired", "revoked", "all"):
+        page = as_alice.get(f"/tokens?status={status}").text
+        assert shown(page) == ids[status], status
+        assert re.search(rf'<a href="/tokens\?status={status}" aria-current="page">', page)
+    counts = re.findall(r'<a href="/tokens\?status=(\w+)"[^>]*>\w+ <span class="count">'
+                        r'(\d+)</span>', default)
+    assert counts == [("active", "1"), ("expired", "1"), ("revoked", "3"), ("all", "5")]
+    assert shown(as_alice.get("/tokens?status=bogus").text) == ids["active"]
+
+
+@pytest.mark.parametrize("status, message", [
+    ("active", "You have no active tokens. Add one to get started."),
+    ("expired", "No expired tokens."),
+])
+def test_an_empty_filter_says_so(as_alice, alice, make_token, status, message):
+    make_token(alice, name="gone", revoked=True)
+    assert message in as_alice.get(f"/tokens?status={status}").text
+
+
+def test_add_token_dialog_knows_the_names_of_your_active_tokens(as_alice, alice, make_user,
+                                                                 make_token):
+    make_token(alice, name='deploy "prod" <x>')
+    make_token(alice, name="deploy")
+    make_token(alice, name="retired", revoked=True)
+    make_token(make_user("bob"), name="bob's")
+    page = as_alice.get("/tokens").text
+    found = re.search(r'data-active-names="([^"]*)"', page)
+    assert found
+    assert json.loads(html.unescape(found.group(1))) == ["deploy", 'deploy "prod" <x>']

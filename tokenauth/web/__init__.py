@@ -1,4 +1,4 @@
-"""The web page (SPEC 5): login, your tokens, everyone's tokens for admins.
+"""The web page (SPEC 5): login, your tokens, everyone's tokens and the users for admins.
 
 Server-rendered with Jinja; a little plain JavaScript (``static/js``) calls the JSON API for
 create, rotate and revoke. Every URL comes from ``url_for``, so a prefix that nginx passes
@@ -13,9 +13,9 @@ from flask import has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 from ..runtime import current_runtime
-from . import pages, presenters, session_views
+from . import events_page, pages, presenters, session_views, users_page
 
-BLUEPRINTS = (session_views.bp, pages.bp)
+BLUEPRINTS = (session_views.bp, pages.bp, users_page.bp, events_page.bp)
 
 
 class PrefixSessionInterface(SecureCookieSessionInterface):

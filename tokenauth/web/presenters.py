@@ -9,6 +9,13 @@ from ..settings import Settings
 
 PRESET_DAYS = (30, 60, 90)
 STATUSES = ("active", "expired", "revoked")
+# What /tokens shows first: the tokens that work. Revoked and expired ones are a click away.
+DEFAULT_STATUS = "active"
+
+
+def expiring_before(settings: Settings, now: datetime) -> datetime:
+    """Active tokens expiring before this moment get an "expires soon" badge."""
+    return now + timedelta(days=settings.expiry_warning_days)
 
 
 def iso_utc(value: datetime | None) -> str:

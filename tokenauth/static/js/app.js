@@ -18,7 +18,8 @@
     }
   }
 
-  const FIELD_LABELS = { name: "Name", expires_at: "Expiration", scopes: "Scopes" };
+  const FIELD_LABELS = { name: "Name", expires_at: "Expiration", scopes: "Scopes",
+                         routes: "Route rules", canary: "Canary" };
 
   function flattenErrors(errors, label, out) {
     if (Array.isArray(errors)) {
@@ -104,6 +105,10 @@
       if (!fresh) throw new Error("no table in the page");
       current.replaceWith(fresh);
       localizeTimes(fresh);
+      document.querySelectorAll("[data-refresh][id]").forEach((element) => {
+        const update = page.getElementById(element.id); // e.g. the status filter's counts
+        if (update) element.replaceWith(update);
+      });
     } catch (unreadable) {
       if (!document.querySelector("dialog[open]")) window.location.reload();
     }
@@ -152,6 +157,24 @@
   document.addEventListener("click", (event) => {
     const button = event.target.closest('button[data-action="revoke"]');
     if (button) revoke(button);
+  });
+
+  /** A form button with ``data-confirm`` submits only after the confirmation dialog. */
+  async function confirmSubmit(button) {
+    const confirmed = await confirmAction({
+      title: button.dataset.confirmTitle || "Are you sure?",
+      message: button.dataset.confirm,
+      confirmLabel: button.dataset.confirmLabel || "Confirm",
+    });
+    if (confirmed) button.form.requestSubmit(button); // keeps the button's name and value
+    else button.focus();
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-confirm]");
+    if (!button || !button.form) return;
+    event.preventDefault();
+    confirmSubmit(button);
   });
 
   document.addEventListener("DOMContentLoaded", () => localizeTimes(document));

@@ -5,6 +5,7 @@
   "use strict";
 
   const DAY_MS = 24 * 60 * 60 * 1000;
+  const READ_ONLY = "GET /**";
 
   document.addEventListener("DOMContentLoaded", () => {
     const { api, announce, confirmAction, refreshTable } = window.tokenauth;
@@ -19,12 +20,18 @@
     const dateInput = document.getElementById("token-expiry-date");
     const neverWarning = document.getElementById("never-warning");
     const scopesInput = document.getElementById("token-scopes");
+    const readOnlyBox = document.getElementById("token-read-only");
+    const routesInput = document.getElementById("token-routes");
+    const canaryBox = document.getElementById("token-canary");
     const formError = document.getElementById("token-form-error");
     const saveButton = document.getElementById("token-save");
     const secretSlot = document.getElementById("token-secret-slot");
     const copyButton = document.getElementById("copy-token");
     const copyStatus = document.getElementById("copy-status");
     const maxHelp = expiryHelp.textContent.trim();
+    const nameTaken = document.getElementById("token-name-taken");
+    // Names of your active tokens, for a hint (names need not be unique; this only warns).
+    const activeNames = new Set(JSON.parse(form.dataset.activeNames || "[]").map(nameKey));
 
     const defaultDays = Number(form.dataset.defaultDays);
     const maxDays = form.dataset.maxDays ? Number(form.dataset.maxDays) : null;
@@ -74,6 +81,19 @@
       expiryHelp.textContent = [text, maxHelp].filter(Boolean).join(" ");
     }
 
+    function nameKey(name) {
+      return name.trim().toLowerCase();
+    }
+
+    function checkName() {
+      const name = nameInput.value.trim();
+      const taken = Boolean(name) && activeNames.has(nameKey(name));
+      nameTaken.textContent = taken
+        ? `You already have an active token named “${name}”. You can still save; a different name makes them easier to tell apart.`
+        : "";
+      nameTaken.hidden = !taken;
+    }
+
     function showError(message) {
       formError.textContent = message;
       formError.hidden = !message;
@@ -84,6 +104,7 @@
       wipeSecret();
       form.reset();
       showError("");
+      checkName();
       customDateLimits();
       describeExpiry();
       form.hidden = false;
@@ -93,18 +114,19 @@
       nameInput.focus();
     }
 
-    /** Show a raw token once, in a read-only input made just for it. */
+    /** Show a raw token once, whole (it wraps; never cut off), in a read-only text area
+     *  made just for it. */
     function showSecret(issued, title) {
       wipeSecret();
       document.getElementById("token-result-title").textContent = title;
       document.getElementById("token-result-name").textContent = issued.name;
-      const input = document.createElement("input");
-      input.type = "text";
+      const input = document.createElement("textarea");
       input.id = "new-token-value";
       input.className = "secret";
       input.readOnly = true;
       input.autocomplete = "off";
       input.spellcheck = false;
+      input.rows = 2;
       input.setAttribute("aria-describedby", "token-once-warning");
       input.value = issued.token;
       secretSlot.append(input);
@@ -112,8 +134,17 @@
       result.hidden = false;
       dialog.setAttribute("aria-labelledby", "token-result-title");
       if (!dialog.open) dialog.showModal();
+      fitSecret();
       input.focus();
       input.select();
+    }
+
+    /** Make the token's box as tall as the whole token needs at the current width. */
+    function fitSecret() {
+      const input = document.getElementById("new-token-value");
+      if (!input || !input.offsetParent) return;
+      input.style.height = "auto";
+      input.style.height = `${input.scrollHeight + input.offsetHeight - input.clientHeight}px`;
     }
 
     function wipeSecret() {
@@ -162,9 +193,15 @@
       }
       const scopes = scopesInput.value.split(/[\s,]+/).filter(Boolean);
       if (scopes.length) payload.scopes = scopes;
+      // The read-only preset is one more rule; the server checks every rule (422 names it).
+      const routes = routesInput.value.split("\n").map((line) => line.trim()).filter(Boolean);
+      if (readOnlyBox.checked) routes.unshift(READ_ONLY);
+      if (routes.length) payload.routes = [...new Set(routes)];
+      if (canaryBox.checked) payload.canary = true;
       saveButton.disabled = true;
       try {
         showSecret(await api(form.dataset.url, "POST", payload), "Token created");
+        activeNames.add(nameKey(payload.name));
         announce(`Token “${payload.name}” was created.`);
         refreshTable();
       } catch (error) {
@@ -197,8 +234,10 @@
 
     addButton.addEventListener("click", openForm);
     expirySelect.addEventListener("change", describeExpiry);
+    nameInput.addEventListener("input", checkName);
     form.addEventListener("submit", save);
     copyButton.addEventListener("click", copySecret);
+    window.addEventListener("resize", fitSecret);
     // The token leaves the page the moment the dialog closes: Done and Cancel wipe it before
     // closing, Esc in "cancel" (the "close" event itself only comes a task later).
     dialog.querySelectorAll("[data-close-dialog]").forEach((button) => {
