@@ -133,3 +133,20 @@ def test_the_systemd_unit_starts_tokenauth_serve():
     assert re.search(r"^EnvironmentFile=", unit, re.M)
     for hardening in ("NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes"):
         assert hardening in unit
+
+
+def test_the_worker_hooks_leave_other_wsgi_apps_alone():
+    """The shipped gunicorn settings also serve the benchmark's floors (plain WSGI
+    callables): the hooks that start and stop tokenauth's threads must not break their
+    workers' boot."""
+    from types import SimpleNamespace
+
+    from tokenauth.serve.gunicorn_config import post_worker_init, worker_exit
+
+    def plain_app(environ, start_response):
+        start_response("204 No Content", [])
+        return [b""]
+
+    worker = SimpleNamespace(wsgi=plain_app, pid=1)
+    post_worker_init(worker)
+    worker_exit(SimpleNamespace(log=None), worker)
