@@ -100,3 +100,24 @@ def test_revocation_reaches_every_worker_within_a_second(database_url, make_user
         answers = {get(url + "/verify", bearer(issued.raw))[1]["X-Auth-Error"]
                    for _ in range(40)}
         assert answers == {"revoked"}
+
+
+@pytest.mark.parametrize("log_allows", [False, True])
+def test_the_access_log_leaves_out_allowed_verifies_unless_asked(database_url, make_user,
+                                                                make_token, tmp_path, log_allows):
+    """nginx logs every API request; tokenauth's own line per allowed /verify repeats it
+    (and cost a third of the throughput), so only refusals, errors and other requests are
+    written, unless TOKENAUTH_ACCESS_LOG_VERIFY=true."""
+    issued = make_token(make_user("alice"))
+    env = tokenauth_env(database_url, tmp_path / "instance")
+    env["TOKENAUTH_ACCESS_LOG_VERIFY"] = str(log_allows).lower()
+    with gunicorn(env, tmp_path / "logs", workers=1) as (url, process):
+        assert get(url + "/verify", bearer(issued.raw))[0] == 200
+        assert get(url + "/verify", bearer(corrupt(issued.raw)))[0] == 401
+        assert get(url + "/healthz")[0] == 200
+        stop(process)  # the access log is complete once the worker is gone
+    lines = (tmp_path / "logs" / "tokenauth.access.log").read_text().splitlines()
+    verifies = [line for line in lines if "/verify" in line]
+    assert [line.split('" ')[1].split()[0] for line in verifies] == (
+        ["200", "401"] if log_allows else ["401"])
+    assert any("/healthz" in line for line in lines)

@@ -20,7 +20,7 @@ def test_defaults(tmp_path):
     assert settings.allow_password_auth is False
     assert settings.trusted_proxies == ("127.0.0.0/8", "::1/128")
     assert settings.default_token_days == 90 and settings.max_token_days is None
-    assert settings.last_access_resolution == 60 and settings.verify_cache_ttl == 2
+    assert settings.last_access_resolution == 60 and settings.verify_cache_ttl == 300
     assert settings.database_url == f"sqlite:///{tmp_path / 'tokenauth.db'}"
 
 

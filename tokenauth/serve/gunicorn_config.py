@@ -31,6 +31,11 @@ def settings(environ) -> dict:
         "graceful_timeout": 10,
         "timeout": 30,
         "accesslog": options.access_log,
+        # One line per request except allowed /verify answers, which nginx logs already
+        # (tokenauth/serve/access_log.py says what that costs).
+        "logger_class": ("tokenauth.serve.access_log.AccessLoggerWithVerify"
+                         if options.access_log_verify else
+                         "tokenauth.serve.access_log.AccessLogger"),
         # gunicorn's default format without %(u)s, which writes the part of a Basic
         # credential before its first colon: a username, or the whole secret when there is
         # no colon. "-" keeps the field, so the lines still parse as the combined log format.

@@ -14,10 +14,11 @@ class ServerOptions:
     workers: int = setting(2, minimum=1)
     threads: int = setting(4, minimum=1)
     access_log: str | None = "-"  # a file, - for standard output, empty for none
+    access_log_verify: bool = False  # also a line per allowed /verify (nginx logs those)
 
 
 def load_server_options(environ) -> tuple[ServerOptions, list[str]]:
-    """TOKENAUTH_BIND / _WORKERS / _THREADS / _ACCESS_LOG from ``environ``, and a line for
+    """TOKENAUTH_BIND / _WORKERS / _THREADS / _ACCESS_LOG / _ACCESS_LOG_VERIFY from ``environ``, and a line for
     each problem; with problems, the options are the defaults."""
     values, problems = parse_environment(ServerOptions, environ)
     options = ServerOptions(**values)
