@@ -18,7 +18,7 @@ TOKEN = generate("tka")
     "Authorization: Basic YWxpY2U6c2VjcmV0",
     "password=hunter2hunter2",
     'login {"password": "hunter2hunter2"}',
-])
+], ids=["token", "bearer-header", "basic-header", "password-field", "password-json"])
 def test_redact_removes_secrets(message):
     cleaned = redact(message)
     for secret in (TOKEN, "YWxpY2U6c2VjcmV0", "hunter2hunter2"):

@@ -9,6 +9,7 @@ its own ``tokenauth`` format, which has no ``$remote_user`` and nothing else rea
 from __future__ import annotations
 
 import base64
+import time
 
 import pytest
 
@@ -41,7 +42,12 @@ def test_nginx_logs_no_part_of_a_basic_credential(make_stack, database_url, make
         call(stack.front, "GET", "/api/x", headers=_basic_raw("Typed-Password-66:wrong")),
     ]
     assert [answer.status for answer in answers] == [401, 200, 401]
-    access_log = next(tmp_path.glob("stack*/nginx/access.log")).read_text()
+    log_file = next(tmp_path.glob("stack*/nginx/access.log"))
+    # nginx writes a request's line after it has sent the answer: wait for the three lines.
+    deadline = time.monotonic() + 10
+    while log_file.read_text().count("GET /api/x") < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    access_log = log_file.read_text()
     assert access_log.count("GET /api/x") == 3, access_log  # the requests were logged...
     for secret in (colonless, "Logged-User-Name-7", issued.raw, "Typed-Password-66",
                    base64.b64encode(colonless.encode()).decode()):
