@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 
 PASSWORD = "correct horse battery staple"
 # In CI a missing part (PostgreSQL, nginx, Chromium) fails its tests; elsewhere they skip.
@@ -52,3 +53,13 @@ def one_database(name: str = "sqlite"):
     def backend(request):
         return getattr(request, "param", name)
     return backend
+
+
+def eventually(condition, seconds: float = 5.0) -> bool:
+    """Whether ``condition()`` comes true within ``seconds`` (polled every 0.1 s)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

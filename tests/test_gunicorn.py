@@ -10,7 +10,7 @@ import pytest
 from tokenauth.extensions import db
 from tokenauth.models import ApiToken
 
-from .helpers import PASSWORD, basic, bearer, corrupt
+from .helpers import PASSWORD, basic, bearer, corrupt, eventually
 from .servers import gunicorn, stop, tokenauth_env
 
 pytestmark = pytest.mark.e2e
@@ -67,14 +67,6 @@ def ok_count(url) -> float:
     ok = re.search(rb'^tokenauth_verify_total\{outcome="ok"\} (\S+)$', metrics, re.M)
     return float(ok.group(1)) if ok else 0.0
 
-
-def eventually(condition, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def stored_last_access(token_id):

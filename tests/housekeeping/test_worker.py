@@ -10,6 +10,7 @@ from tokenauth.models import AlertDelivery
 from tokenauth.housekeeping.worker import Housekeeper
 from tokenauth.services import events
 
+from ..helpers import eventually
 from ..servers import gunicorn, tokenauth_env
 from .conftest import SECRET
 from .receiver import receiver
@@ -20,14 +21,6 @@ def stored(event_id) -> AlertDelivery:
     db.session.commit()  # end the read: the servers write this row too
     return row
 
-
-def eventually(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 @pytest.mark.e2e
