@@ -63,19 +63,19 @@ def postgres_reachable(admin_url: str) -> bool:
 
 
 def create_postgres(admin_url: str, name: str) -> None:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
+    _outside_transaction(admin_url, f'CREATE DATABASE "{name}"')
 
 
 def drop_postgres(admin_url: str, name: str) -> None:
+    _outside_transaction(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _outside_transaction(admin_url: str, statement: str) -> None:
+    """CREATE/DROP DATABASE cannot run inside a transaction: autocommit, then let go."""
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(statement))
     finally:
         engine.dispose()
 
