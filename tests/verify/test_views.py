@@ -165,6 +165,24 @@ class TestOrigins:
         response = client.get("/verify", headers={**bearer(issued.raw), "X-Real-IP": "198.51.100.7"})
         assert response.status_code == 200
 
+    def test_a_stored_origin_that_no_longer_parses_still_restricts(self, client, alice,
+                                                                   make_token):
+        """Origins are parsed once per lookup; one that fails to parse (written by hand,
+        or by an older version) must neither open the token to everyone nor crash."""
+        issued = make_token(alice, allowed_origins=["198.51.100.7"])
+        token = db.session.get(ApiToken, issued.token.id)
+        token.allowed_origins = ["not-an-address", "198.51.100.7"]
+        db.session.commit()
+        at = {**bearer(issued.raw), "X-Real-IP": "198.51.100.7"}
+        assert client.get("/verify", headers=at).status_code == 200
+        issued = make_token(alice, allowed_origins=["198.51.100.7"])
+        token = db.session.get(ApiToken, issued.token.id)
+        token.allowed_origins = ["not-an-address"]
+        db.session.commit()
+        assert_denied(client.get("/verify", headers={**bearer(issued.raw),
+                                                     "X-Real-IP": "198.51.100.7"}),
+                      "origin_not_allowed", 403)
+
 
 class TestLastAccess:
     def stored(self, token_id):

@@ -10,6 +10,7 @@ failure raises :class:`DatabaseUnavailable`, which /verify answers with 503 (fai
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import threading
 from datetime import datetime, timezone
@@ -50,7 +51,7 @@ class TokenSnapshot:
     expires_at: datetime | None
     revoked_at: datetime | None
     scopes: tuple
-    allowed_origins: tuple
+    allowed_origins: tuple  # parsed networks, once per lookup; empty: any origin
     last_accessed_at: datetime | None
     last_accessed_origin: str | None
     routes: RouteRules | None = None  # compiled once per lookup; None: not restricted
@@ -188,8 +189,21 @@ class TokenStore:
         return TokenSnapshot(
             token_id, token_hash, user_id, username, source, bool(active),
             _aware(expires_at), _aware(revoked_at), tuple(_json(scopes)),
-            tuple(_json(origins)), _aware(last_at), last_origin, compile_rules(_json(routes)),
+            compile_origins(_json(origins)), _aware(last_at), last_origin,
+            compile_rules(_json(routes)),
             bool(canary))
+
+
+def compile_origins(values) -> tuple:
+    """A token's allowed origins as networks. One that no longer parses stays in the tuple
+    as None, which matches no address: a restricted token never becomes unrestricted."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value))
+        except ValueError:
+            networks.append(None)
+    return tuple(networks)
 
 
 def _aware(value):

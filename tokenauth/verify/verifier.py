@@ -128,11 +128,12 @@ class Verifier:
         return found
 
 
-def origin_allowed(client_ip: str | None, allowed: tuple) -> bool:
+def origin_allowed(client_ip: str | None, networks: tuple) -> bool:
+    """Whether ``client_ip`` is in one of ``networks`` (parsed by the store)."""
     if not client_ip:
         return False
     try:
         address = ipaddress.ip_address(client_ip)
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(network) for network in allowed)
+    return any(network is not None and address in network for network in networks)
