@@ -23,8 +23,12 @@ migrate: venv
 run: migrate
 	$(BIN)/tokenauth serve --bind $(HOST):$(PORT)
 
+# Four pytest-xdist processes on 2 cores: most tests wait on a server, a browser or a
+# database rather than compute. TEST_WORKERS=0 runs them in this one process.
+TEST_WORKERS ?= 4
+
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # make bench: /verify through real nginx and wrk (docs/benchmark.md); STUDY=servers runs
 # the server study instead. Debian's wrk, nginx and apache2-utils are checked, not installed.

@@ -11,7 +11,7 @@ import pytest
 from tokenauth.extensions import db
 from tokenauth.services.tokens import TokenService
 
-from ..helpers import bearer
+from ..helpers import bearer, missing
 from .stack import JS_MODULE, call
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +33,7 @@ def with_cache_status(text: str) -> str:
 @pytest.fixture
 def cached_stack(make_stack, database_url):
     if not JS_MODULE.exists():
-        pytest.skip("the njs module is not installed (apt-get install libnginx-mod-http-js)")
+        missing("the njs module is not installed (apt-get install libnginx-mod-http-js)")
     return make_stack(database_url, nginx_options={"microcache": True, "edit": with_cache_status})
 
 
