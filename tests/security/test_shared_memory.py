@@ -4,6 +4,7 @@ of each server's own, and lock-free reads that never show another key's count.""
 import multiprocessing
 import os
 import threading
+import time
 
 import pytest
 
@@ -28,6 +29,13 @@ class Clock:
 def counter_file(tmp_path):
     path = tmp_path / "counters.bin"
     create_counter_file(path)
+    return path
+
+
+@pytest.fixture
+def counter_file_one_bucket(tmp_path):
+    path = tmp_path / "counters.bin"
+    create_counter_file(path, buckets=1)  # every name in the same SLOTS slots
     return path
 
 
@@ -152,3 +160,33 @@ def test_a_lock_free_read_racing_a_slot_swap_never_shows_the_new_names_count(tmp
     reader._words = SwapAfterKeyRead(reader._words, swap)
     assert reader.peek("watched") == NO_COUNT
     assert reader.peek("newcomer").hits == 9
+
+
+def _churn(path, stop_at, done):
+    """Other names taking and giving up the slots beside "watched", as fast as they can."""
+    store, n = SharedMemoryCounterStore(path), 0
+    while time.monotonic() < stop_at:
+        name = f"churn{n % 20}"
+        store.add(name, 60)
+        store.clear(name)
+        n += 1
+    done.put(n)
+
+
+def test_reads_without_the_lock_see_a_count_exactly_while_another_process_writes_beside_it(
+        counter_file_one_bucket):
+    """``get`` (the check before every database lookup) takes no lock: the writes of another
+    worker to the same bucket never make it miss or misread a locked client's count."""
+    store = SharedMemoryCounterStore(counter_file_one_bucket)
+    store.merge("watched", Count(5, 600))
+    done = FORK.Queue()
+    writer = FORK.Process(target=_churn, args=(counter_file_one_bucket, time.monotonic() + 2, done))
+    writer.start()
+    seen, reads = set(), 0
+    while writer.is_alive() and reads < 2_000_000:  # for the writer's whole 2 s
+        seen.add(store.get("watched").hits)
+        reads += 1
+    writes = done.get(timeout=30)
+    writer.join(timeout=30)
+    assert writer.exitcode == 0 and writes > 1000 and reads > 1000
+    assert seen == {5}

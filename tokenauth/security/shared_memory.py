@@ -21,15 +21,16 @@ A name lives in the bucket its hash picks, in any of its slots. A new name takes
 expired slot there, else the slot whose count ends soonest (a flood of new names can only
 push out the counts closest to ending anyway).
 
-Writes (``add``, ``get``, ``merge``, ``clear``) hold a thread lock and an exclusive
-``flock`` on the file (each process opens its own descriptor, also after a fork). ``peek``,
-the check on every /verify, takes no lock: it reads the bucket's key words, the value word,
-then the key word again. Each word is one aligned 8-byte load (memoryview format ``Q``), so
-a value is never half-written; a writer that gives a slot to another name writes value 0,
-the key, then the value, and the second key read catches a swap. Whatever a racing write
-makes ``peek`` see, it affects the one request that read it: the next read sees the table
-again, and every count is changed under the lock. See ``verify/throttle.py`` for why such a
-read cannot let a locked client reach the database.
+Writes (``add``, ``merge``, ``clear``) hold a thread lock and an exclusive ``flock`` on the
+file (each process opens its own descriptor, also after a fork), so they never interleave.
+Reads (``peek``, and ``get``, which is the same read) take no lock: they read the bucket's
+key words, the value word, then the key word again. Each word is one aligned 8-byte load
+(memoryview format ``Q``), so a value is never half-written; a writer that gives a slot to
+another name writes value 0, the key, then the value, and the second key read catches a
+swap. So a read returns the count as it was before a racing write or as it is after it,
+never a mix: a lock would give the same answers (the reader first or the writer first),
+and it would make every thread of every worker queue on one file before each database
+lookup.
 """
 from __future__ import annotations
 
@@ -151,13 +152,14 @@ class SharedMemoryCounterStore:
             return Count(hits, (expires - now) / 1000)
 
     def get(self, key: str) -> Count:
-        name, base = self._locate(key)
-        with self._locked():
-            now = self._now_ms()
-            slot, hits, expires = self._find(name, base, now)
-            return NO_COUNT if slot is None else Count(hits, (expires - now) / 1000)
+        # Every sharer reads the same mapped table, and reads are consistent with the writes (see the module's docstring): no lock, which every thread of every
+        # worker would queue for before each database lookup.
+        return self._read(key)
 
     def peek(self, key: str) -> Count:
+        return self._read(key)
+
+    def _read(self, key: str) -> Count:
         name, base = self._locate(key)
         words = self._words
         keys = words[base:base + SLOTS].tolist()

@@ -11,15 +11,14 @@ replicas through Redis when configured).
 
 Two checks, both by ``refuse_if_locked``:
 
-- on every request, local only: a lock-free read of the shared table (about 1 µs);
-- before a database lookup (a cache miss, a password): under the table's lock, and in
-  Redis when configured, so a lock counted on another replica stops the lookup.
+- on every request, local only: a read of the shared table (about 1 µs);
+- before a database lookup (a cache miss, a password): the same read again, so a lock
+  counted by another request meanwhile stops the lookup, and in Redis when configured, so
+  a lock counted on another replica does too.
 
-A racing write can make the lock-free read miss a lock for the request that read it (see
-``security/shared_memory.py``). That request then gets what it would get unthrottled only
-if it needs no database: a malformed token is refused (and counted), a token in the
-worker's cache is answered from it. Anything that needs the database meets the second check
-first, so a locked client never reaches the database.
+Neither read takes the table's lock: a read sees each count as it was before a racing write
+or as it is after it, never a mix (``security/shared_memory.py``), which is all a locked
+read could promise. So a locked client never reaches the database.
 """
 from __future__ import annotations
 
