@@ -16,7 +16,7 @@ class Knobs:
     quick: bool = False
     seconds: int = 5              # BENCH_SECONDS: each measured wrk run (whole seconds)
     warmup: int = 1               # before each measured run, same load
-    rounds: int = 2               # BENCH_ROUNDS: interleaved; each row keeps its best
+    rounds: int = 3               # BENCH_ROUNDS: interleaved; each row keeps its best
     connections: int = 32         # BENCH_CONNECTIONS: wrk connections to nginx
     threads: int = 2              # BENCH_WRK_THREADS
     nginx_workers: int = 1        # BENCH_NGINX_WORKERS
