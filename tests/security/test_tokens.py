@@ -1,4 +1,6 @@
 """The token format of SPEC 2: shape, entropy, check digits, keyed hash."""
+import hashlib
+import hmac
 import re
 import zlib
 
@@ -80,6 +82,15 @@ def test_hash_is_keyed_hmac_sha256():
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
     assert digest == tokens.token_hash("pepper-one", token)
     assert digest != tokens.token_hash("pepper-two", token)
+
+
+def test_the_hash_of_a_known_token_never_changes():
+    """Stored hashes must keep matching across releases: RFC 2104 HMAC-SHA256, hex."""
+    token = "tka_" + "A" * 40 + tokens.checksum("tka_" + "A" * 40)
+    assert tokens.token_hash("pepper", token) == hmac.new(
+        b"pepper", token.encode(), hashlib.sha256).hexdigest()
+    assert tokens.token_hash("pepper", "tka_x") == (
+        "5dcbba986b73f9ebe66e8dd1e8e6d0d34fa4bedbeab9cab02932f43a0300f611")  # openssl dgst -hmac
 
 
 def test_hint_shows_prefix_and_last_four_only():
