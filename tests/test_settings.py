@@ -81,6 +81,20 @@ def test_overrides_win_over_the_environment(tmp_path):
     assert settings.token_prefix == "abc"
 
 
+def test_text_overrides_are_read_like_their_variables(tmp_path):
+    """create_app({"trusted_proxies": "10.0.0.0/8,::1"}) means what the variable would
+    (it used to be read one character at a time, each a problem of its own)."""
+    settings = load_settings({"instance_path": str(tmp_path), "trusted_proxies": "10.0.0.0/8,::1",
+                              "verify_cache_ttl": "30", "allow_password_auth": "true"},
+                             environ={})
+    assert settings.trusted_proxies == ("10.0.0.0/8", "::1")
+    assert settings.verify_cache_ttl == 30 and settings.allow_password_auth is True
+    with pytest.raises(SettingsError) as error:
+        load_settings({"instance_path": str(tmp_path), "verify_cache_ttl": "soon"}, environ={})
+    assert [line.split(" is not")[0] for line in error.value.problems] == [
+        "TOKENAUTH_VERIFY_CACHE_TTL='soon'"]
+
+
 def test_production_cookies_are_secure(tmp_path):
     app = create_app({"env": "production", "instance_path": str(tmp_path),
                       "secret_key": "k" * 40, "token_pepper": "p" * 40})

@@ -192,8 +192,13 @@ def load_settings(overrides: dict | None = None, environ=None) -> Settings:
     instance folder.
     """
     environ = os.environ if environ is None else environ
-    values, problems = parse_environment(Settings, environ)
-    values.update(overrides or {})
+    overrides = dict(overrides or {})
+    # Text overrides read like their variables: {"trusted_proxies": "10.0.0.0/8,::1"}.
+    fields = {field.name for field in dataclasses.fields(Settings)}
+    text = {variable(name): overrides.pop(name) for name, value in list(overrides.items())
+            if name in fields and isinstance(value, str)}
+    values, problems = parse_environment(Settings, {**environ, **text})
+    values.update(overrides)
     settings = Settings(**values)
     instance = os.path.abspath(settings.instance_path or default_instance_path())
     settings = dataclasses.replace(settings, instance_path=instance)
