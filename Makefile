@@ -1,4 +1,5 @@
-# tokenauth: `make run` serves on SQLite; `make test` runs the whole suite.
+# tokenauth: `make run` serves on SQLite (SERVER=granian: under granian instead of gunicorn);
+# `make test` runs the whole suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,7 +22,7 @@ migrate: venv
 	$(BIN)/tokenauth db upgrade
 
 run: migrate
-	$(BIN)/tokenauth serve --bind $(HOST):$(PORT)
+	$(BIN)/tokenauth serve --bind $(HOST):$(PORT) $(if $(SERVER),--server $(SERVER))
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
