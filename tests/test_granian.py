@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 import signal
+import socket
 import subprocess
 import sys
 
@@ -15,7 +16,8 @@ from tokenauth.serve import GRANIAN
 
 from .e2e.stack import call, demo, echo_upstream, nginx
 from .helpers import bearer, corrupt, eventually, missing, one_database
-from .servers import ROOT, clean_env, free_port, granian, run_tokenauth, stop, tokenauth_env
+from .servers import (ROOT, TOKENAUTH, clean_env, free_port, granian, run_tokenauth, stop,
+                      tokenauth_env)
 from .test_gunicorn import ok_count, stored_last_access
 from .verify.test_throttle import ATTACKER, BYSTANDER, unknown
 from .worker_connections import connections_to_each_worker, send
@@ -161,3 +163,38 @@ def test_the_pinned_granian_is_the_one_the_server_is_written_for():
     requirements = (ROOT / "requirements.txt").read_text().splitlines()
     assert GRANIAN in requirements
     assert f'granian = ["{GRANIAN}"]' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_a_stale_unix_socket_is_replaced_and_a_live_one_refused(tmp_path):
+    """granian itself refuses an existing path; gunicorn replaces a stale socket, so does
+    tokenauth's granian start."""
+    import socket
+
+    env = clean_env(TOKENAUTH_INSTANCE_PATH=str(tmp_path / "instance"))
+    assert run_tokenauth("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    path = tmp_path / "tokenauth.sock"
+    with socket.socket(socket.AF_UNIX) as stale:
+        stale.bind(str(path))  # left behind, nothing listens
+    process = demo.spawn([TOKENAUTH, "serve", "--server", "granian", "--workers", "1",
+                          "--bind", f"unix:{path}"], tmp_path / "serve.log", cwd=tmp_path,
+                         env=env)
+    try:
+        assert eventually(lambda: answers_on(path), seconds=20)
+        taken = run_tokenauth("serve", "--server", "granian", "--bind", f"unix:{path}",
+                              env=env, cwd=tmp_path)
+    finally:
+        assert stop(process) == 0
+    assert taken.returncode == 2
+    assert problems(taken.stderr) == [
+        f"Error: TOKENAUTH_BIND='unix:{path}' is already in use by another program: pick "
+        "another path"]
+
+
+def answers_on(path) -> bool:
+    with socket.socket(socket.AF_UNIX) as client:
+        try:
+            client.connect(str(path))
+        except OSError:
+            return False
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return client.recv(64).startswith(b"HTTP/1.1 200")

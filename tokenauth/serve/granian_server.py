@@ -46,10 +46,13 @@ def run() -> None:
     problem, before any worker."""
     workers.use_multiprocess_metrics(os.environ)
     problems = preflight.startup_problems()
+    options, _ = load_server_options(os.environ)
+    address = bind_address(options.bind)
+    if not problems and isinstance(address, str):
+        problems = preflight.take_unix_socket(address)  # granian does not replace one
     if problems:
         report(problems)
         sys.exit(EXIT_STATUS)
-    options, _ = load_server_options(os.environ)
     workers.create_shared_state()  # before the workers start
     server = build_server(options)
     server.on_startup(lambda: announce(options))  # once it listens, before the workers

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import stat
 import sys
 
 from .. import __version__
@@ -84,6 +85,27 @@ def address_problems(addresses) -> list[str]:
             except OSError as error:
                 problems.append(_address_problem(address[0], address[1], error))
     return problems
+
+
+def take_unix_socket(path: str) -> list[str]:
+    """For a server that refuses an existing path (granian): a stale socket file (nothing
+    listens) is removed, as gunicorn does; a line when the path is taken or not a socket."""
+    try:
+        if not stat.S_ISSOCK(os.stat(path).st_mode):
+            return [f"TOKENAUTH_BIND='unix:{path}': {path} exists and is not a socket"]
+    except FileNotFoundError:
+        return []
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(path)
+        except ConnectionRefusedError:
+            os.unlink(path)
+            return []
+        except OSError as error:
+            return [f"TOKENAUTH_BIND='unix:{path}': cannot listen there "
+                    f"({error.strerror or error})"]
+    return [f"TOKENAUTH_BIND='unix:{path}' is already in use by another program: pick "
+            "another path"]
 
 
 def _probe(host: str, port: int) -> None:
