@@ -198,3 +198,9 @@ def answers_on(path) -> bool:
             return False
         client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         return client.recv(64).startswith(b"HTTP/1.1 200")
+
+
+def test_make_run_server_granian_serves_under_granian():
+    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "run", "SERVER=granian"],
+                         cwd=ROOT, text=True, capture_output=True, timeout=60)
+    assert ".venv/bin/tokenauth serve --bind 127.0.0.1:8080 --server granian" in dry.stdout
