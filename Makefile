@@ -1,4 +1,5 @@
-# tokenauth: `make run` serves on SQLite; `make test` runs the whole suite.
+# tokenauth: `make run` serves on SQLite (SERVER=granian: under granian instead of gunicorn);
+# `make test` runs the whole suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,7 +22,7 @@ migrate: venv
 	$(BIN)/tokenauth db upgrade
 
 run: migrate
-	$(BIN)/tokenauth serve --bind $(HOST):$(PORT)
+	$(BIN)/tokenauth serve --bind $(HOST):$(PORT) $(if $(SERVER),--server $(SERVER))
 
 # Four pytest-xdist processes on 2 cores: most tests wait on a server, a browser or a
 # database rather than compute. TEST_WORKERS=0 runs them in this one process.

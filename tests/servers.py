@@ -1,4 +1,6 @@
-"""Real processes for tests: gunicorn from ``gunicorn.conf.py``, torn down by PID.
+"""Real processes for tests: gunicorn from ``gunicorn.conf.py`` or granian from ``tokenauth
+serve --server granian``, torn down by PID. ``tokenauth_server`` is the one the end-to-end
+stack runs: gunicorn, or granian with ``TOKENAUTH_TEST_SERVER=granian``.
 
 The process helpers (spawn, stop, free ports, waiting) are deploy/demo.py's: ``make demo``
 and the tests start the same topology the same way.
@@ -78,3 +80,41 @@ def gunicorn(env: dict, log_dir: Path, workers: int = 2):
         yield base_url, process
     finally:
         stop(process)
+
+
+@contextlib.contextmanager
+def granian(env: dict, log_dir: Path, workers: int = 2):
+    """Run tokenauth under granian (``tokenauth serve --server granian``) on a free loopback
+    port, logging to ``log_dir``/tokenauth.log and tokenauth.access.log, like :func:`gunicorn`.
+
+    Yields ``(base_url, process)``; stops it with SIGTERM (graceful) on exit.
+    """
+    port = free_port()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(env, TOKENAUTH_BIND=f"127.0.0.1:{port}", TOKENAUTH_WORKERS=str(workers),
+               TOKENAUTH_ACCESS_LOG=str(log_dir / "tokenauth.access.log"),
+               PROMETHEUS_MULTIPROC_DIR=str(log_dir.parent / "metrics"))
+    process = demo.spawn([TOKENAUTH, "serve", "--server", "granian"],
+                         log_dir / "tokenauth.log", cwd=ROOT, env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base_url + "/healthz", process)
+        yield base_url, process
+    finally:
+        stop(process)
+
+
+SERVERS = {"gunicorn": gunicorn, "granian": granian}
+
+
+def selected_server() -> str:
+    """The server the end-to-end stack runs: TOKENAUTH_TEST_SERVER, gunicorn by default."""
+    name = os.environ.get("TOKENAUTH_TEST_SERVER", "gunicorn")
+    if name not in SERVERS:
+        raise ValueError(f"TOKENAUTH_TEST_SERVER={name!r}: use one of {', '.join(SERVERS)}")
+    return name
+
+
+def tokenauth_server(env: dict, log_dir: Path, workers: int = 2):
+    """:func:`gunicorn` or :func:`granian`, as TOKENAUTH_TEST_SERVER says."""
+    return SERVERS[selected_server()](env, log_dir, workers)

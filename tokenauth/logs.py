@@ -37,6 +37,7 @@ def init_app(app, settings) -> None:
     verify_log.setLevel(settings.log_level)
     secret_filter = RedactingFilter()
     for logger in (app.logger, verify_log, logging.getLogger("werkzeug"),
-                   logging.getLogger("gunicorn.error"), logging.getLogger("gunicorn.access")):
+                   logging.getLogger("gunicorn.error"), logging.getLogger("gunicorn.access"),
+                   logging.getLogger("_granian"), logging.getLogger("granian.access")):
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(secret_filter)

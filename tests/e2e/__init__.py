@@ -1,1 +1,2 @@
-"""End-to-end tests: real nginx, gunicorn and the echo upstream over real HTTP."""
+"""End-to-end tests: real nginx, tokenauth's server (gunicorn, or granian with
+TOKENAUTH_TEST_SERVER=granian) and the echo upstream over real HTTP."""

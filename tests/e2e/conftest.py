@@ -1,5 +1,6 @@
-"""Fixtures for the end-to-end tests: nginx + tokenauth (gunicorn, 2 workers) + the echo
-upstream, on free loopback ports, per database backend.
+"""Fixtures for the end-to-end tests: nginx + tokenauth (2 workers) + the echo upstream, on
+free loopback ports, per database backend. tokenauth runs under gunicorn, or under granian
+with ``TOKENAUTH_TEST_SERVER=granian`` (tests/servers.py; CI runs these tests both ways).
 
 The ``stack`` of a backend is started on first use and shared by the tests that only send
 requests (it is stopped at the end of the run); tests that break a server build their own
@@ -15,7 +16,7 @@ import os
 import pytest
 
 from ..helpers import missing, one_database
-from ..servers import gunicorn, tokenauth_env
+from ..servers import tokenauth_env, tokenauth_server
 from .stack import Echo, demo, echo_upstream, nginx
 
 backend = one_database()  # nginx in front: one database (outage and replica tests pick theirs)
@@ -26,9 +27,9 @@ VERIFY_CACHE_TTL = 2.0  # seconds; the SPEC default, set explicitly because test
 @dataclasses.dataclass
 class Stack:
     front: str       # nginx, where clients go
-    tokenauth: str   # gunicorn, directly
+    tokenauth: str   # tokenauth's server, directly
     echo: Echo       # the product API behind nginx
-    gunicorn: object  # its Popen
+    server: object   # tokenauth's server process (Popen of gunicorn's or granian's master)
     verify_cache_ttl: float
 
 
@@ -51,7 +52,7 @@ def running_stack(folder, database_url: str, nginx_options: dict | None = None, 
     with contextlib.ExitStack() as stack:
         echo = stack.enter_context(echo_upstream(folder / "echo.log"))
         tokenauth, process = stack.enter_context(
-            gunicorn(env, folder / "gunicorn", workers=2))
+            tokenauth_server(env, folder / "tokenauth", workers=2))
         front = stack.enter_context(nginx(folder / "nginx", tokenauth, echo.url,
                                           **(nginx_options or {})))
         yield Stack(front, tokenauth, echo, process, float(settings["verify_cache_ttl"]))

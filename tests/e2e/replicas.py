@@ -1,5 +1,6 @@
-"""Two tokenauth servers as replicas: each under gunicorn with 2 workers, on one PostgreSQL
-database and one Redis of the test's own, behind one nginx whose upstream lists both.
+"""Two tokenauth servers as replicas: each with 2 workers (under gunicorn, or as
+TOKENAUTH_TEST_SERVER says), on one PostgreSQL database and one Redis of the test's own,
+behind one nginx whose upstream lists both.
 
     client -> nginx (upstream tokenauth { server A; server B; }) -> A or B -> PostgreSQL
                                                                           -> Redis (counts)
@@ -15,7 +16,7 @@ import dataclasses
 from pathlib import Path
 
 from ..redis_server import RedisServer
-from ..servers import gunicorn, tokenauth_env
+from ..servers import tokenauth_env, tokenauth_server
 from .stack import Answer, Echo, call, echo_upstream, nginx
 
 
@@ -23,7 +24,7 @@ from .stack import Answer, Echo, call, echo_upstream, nginx
 class Replicas:
     front: str            # nginx: its tokenauth upstream lists both servers
     servers: list[str]    # each tokenauth server's own base URL
-    processes: list       # their gunicorn masters (Popen), in the same order
+    processes: list       # their servers' masters (Popen), in the same order
     logs: list[Path]      # their log folders, in the same order
     redis: RedisServer
     echo: Echo
@@ -46,9 +47,9 @@ def running_replicas(folder: Path, database_url: str, redis: RedisServer, **sett
         echo = stack.enter_context(echo_upstream(folder / "echo.log"))
         servers, processes, logs = [], [], []
         for name in ("server1", "server2"):
-            # Each server its own folder: its logs, and its metrics (gunicorn empties it).
+            # Each server its own folder: its logs, and its metrics (emptied at start).
             log_dir = folder / name / "logs"
-            url, process = stack.enter_context(gunicorn(env, log_dir, workers=2))
+            url, process = stack.enter_context(tokenauth_server(env, log_dir, workers=2))
             servers.append(url)
             processes.append(process)
             logs.append(log_dir)

@@ -2,7 +2,7 @@
 rendered by deploy/demo.py), the echo upstream, and a small HTTP client that talks to
 them from a chosen loopback address.
 
-tokenauth itself runs under gunicorn via ``tests/servers.py``.
+tokenauth itself runs under gunicorn or granian via ``tests/servers.py``.
 """
 from __future__ import annotations
 

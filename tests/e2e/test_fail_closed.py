@@ -31,7 +31,7 @@ def test_tokenauth_stopped_means_5xx_and_never_the_product(make_stack, database_
     stack = make_stack(database_url)
     assert call(stack.front, "GET", "/api/x", headers=bearer(issued.raw)).status == 200
 
-    assert stop(stack.gunicorn) == 0
+    assert stop(stack.server) == 0
     assert_failed_closed(stack, issued.raw, stack.echo.count())
 
 

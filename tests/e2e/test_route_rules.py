@@ -14,6 +14,7 @@ import pytest
 from tokenauth.verify.routes import RouteRules, normalise_path
 
 from ..helpers import bearer
+from ..servers import selected_server
 from .nginx_conf import parse
 from .stack import NGINX_DIR, raw_call
 
@@ -36,6 +37,10 @@ NASTY = [
     b"/../api/public/a", b"/api/public/../../../x", b"/api/../../api/public/a",
     b"/api/public/%2e%2e/%2e%2e/%2e%2e/x", b"/API/public/a", b"/api/publicx/a",
 ]
+# granian gives the app a header whose value has non-ASCII bytes as "" (it reads header
+# values with Rust's HeaderValue::to_str), so under granian tokenauth never sees such a raw
+# path in X-Original-URI and refuses every rule-bound token for it: fail closed.
+UNSEEN_UNDER_GRANIAN = {"/api/public/café".encode()}
 
 
 def show_uri(text: str) -> str:
@@ -74,6 +79,8 @@ def test_tokenauth_matches_exactly_the_path_nginx_routes(make_stack, database_ur
         seen[target] = answer.status
         # Allowed iff the path nginx routed matches a rule (and tokenauth could be sure of it).
         expected = nginx_path is not None and rules.matches("GET", nginx_path)
+        if selected_server() == "granian" and target in UNSEEN_UNDER_GRANIAN:
+            expected = False
         assert (answer.status == 200) == expected, (target, answer.status, answer.body)
         if answer.status == 200:
             assert routed_path(answer) == nginx_path  # the product got the path matched

@@ -73,10 +73,12 @@ def db_current():
               help="Worker processes. [TOKENAUTH_WORKERS; 2]")
 @click.option("--threads", type=click.IntRange(min=1),
               help="Threads per worker. [TOKENAUTH_THREADS; 4]")
-def serve(bind, workers, threads):
-    """Run the production server: gunicorn with tokenauth's settings."""
+@click.option("--server", type=click.Choice(["gunicorn", "granian"]),
+              help="The HTTP server. [TOKENAUTH_SERVER; gunicorn]")
+def serve(bind, workers, threads, server):
+    """Run the production server: gunicorn (or granian) with tokenauth's settings."""
     from ..serve import run
-    run(bind=bind, workers=workers, threads=threads)
+    run(bind=bind, workers=workers, threads=threads, server=server)
 
 
 main.add_command(users_group)

@@ -1,13 +1,18 @@
-"""The production server: gunicorn with tokenauth's settings (``tokenauth serve``).
+"""The production server: gunicorn (the default) or granian with tokenauth's settings
+(``tokenauth serve``, TOKENAUTH_SERVER).
 
-``gunicorn_config`` holds the settings and hooks, ``preflight`` what the master checks
-before any worker boots and what it says once it listens, ``options`` the server's own
-variables, ``wsgi`` the WSGI entry. The repository's ``gunicorn.conf.py`` and ``wsgi.py``
-load these, so ``gunicorn -c gunicorn.conf.py`` runs the same server.
+``gunicorn_config`` holds gunicorn's settings and hooks, ``granian_server`` granian's,
+``workers`` what both do around their workers, ``preflight`` what the master checks before
+any worker boots and what it says once it listens, ``options`` the server's own variables,
+``wsgi`` the WSGI entry. The repository's ``gunicorn.conf.py`` and ``wsgi.py`` load these,
+so ``gunicorn -c gunicorn.conf.py`` runs the same server.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
@@ -28,11 +33,28 @@ class TokenauthServer(BaseApplication):
         return app
 
 
-def run(bind: str | None = None, workers: int | None = None, threads: int | None = None):
-    """Serve until stopped. The arguments win over TOKENAUTH_BIND / _WORKERS / _THREADS; they
-    are written to the environment, which the master's checks and the workers read."""
-    for name, value in (("BIND", bind), ("WORKERS", workers), ("THREADS", threads)):
+GRANIAN = "granian==2.8.7"  # the version granian_server is written against (requirements.txt)
+
+
+def run(bind: str | None = None, workers: int | None = None, threads: int | None = None,
+        server: str | None = None):
+    """Serve until stopped. The arguments win over TOKENAUTH_BIND / _WORKERS / _THREADS /
+    _SERVER; they are written to the environment, which the master's checks and the
+    workers read. Exits with status 2 when granian is asked for and not installed."""
+    for name, value in (("BIND", bind), ("WORKERS", workers), ("THREADS", threads),
+                        ("SERVER", server)):
         if value is not None:
             os.environ[f"TOKENAUTH_{name}"] = str(value)
+    if os.environ.get("TOKENAUTH_SERVER", "").strip() == "granian":
+        if importlib.util.find_spec("granian") is None:
+            from ..startup import EXIT_STATUS, report
+            pip = Path(sys.executable).parent / "pip"
+            report([f"TOKENAUTH_SERVER=granian: granian is not installed; install it with "
+                    f"`{pip} install {GRANIAN}`"])
+            sys.exit(EXIT_STATUS)
+        from . import granian_server
+        granian_server.run()
+        return
+    # Anything else is gunicorn; its master reports an invalid TOKENAUTH_SERVER and stops.
     from . import gunicorn_config
     TokenauthServer(gunicorn_config.settings(os.environ)).run()

@@ -1,4 +1,4 @@
-"""gunicorn's access log without a line per allowed ``/verify``.
+"""The access log (gunicorn's or granian's) without a line per allowed ``/verify``.
 
 nginx calls /verify before every API request and logs each of those requests itself, so a
 second line per allow in tokenauth's log repeats nginx's and, measured by ``make bench
@@ -7,6 +7,8 @@ are still written here (and by the ``tokenauth.verify`` logger), as is every oth
 ``TOKENAUTH_ACCESS_LOG_VERIFY=true`` writes the allows too.
 """
 from __future__ import annotations
+
+import logging
 
 from gunicorn.glogging import Logger
 
@@ -23,3 +25,12 @@ class AccessLogger(Logger):
 
 class AccessLoggerWithVerify(AccessLogger):
     log_verify_allows = True
+
+
+class WithoutVerifyAllows(logging.Filter):
+    """The same rule for granian, whose access logger (``granian.access``) logs each request
+    with a dict of its fields as the record's arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields = record.args if isinstance(record.args, dict) else {}
+        return not (fields.get("path") == "/verify" and fields.get("status", 500) < 400)

@@ -6,12 +6,7 @@ request). TOKENAUTH_BIND / _WORKERS / _THREADS / _ACCESS_LOG choose where and ho
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-
-from ..security.shared_memory import create_counter_folder
-from . import preflight
+from . import preflight, workers
 from .options import load_server_options
 
 
@@ -19,7 +14,7 @@ def settings(environ) -> dict:
     """gunicorn's settings by name. Invalid server variables fall back to the defaults
     here; the master's ``on_starting`` reports them and stops."""
     options, _ = load_server_options(environ)
-    use_multiprocess_metrics(environ)
+    workers.use_multiprocess_metrics(environ)
     return {
         "wsgi_app": "tokenauth.serve.wsgi:app",
         "proc_name": "tokenauth",
@@ -53,56 +48,18 @@ def settings(environ) -> dict:
     }
 
 
-def use_multiprocess_metrics(environ) -> None:
-    """Workers add up their metrics in files of one folder (prometheus_client's
-    multiprocess mode), named before any metric exists. The master may have imported
-    prometheus_client already (``tokenauth serve`` runs inside the CLI), so its choice of
-    value class is made again."""
-    if not environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tokenauth-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = environ["PROMETHEUS_MULTIPROC_DIR"]
-    from prometheus_client import values
-
-    values.ValueClass = values.get_value_class()
-
-
 def on_starting(server):
     preflight.check(server)  # exits with status 2 on any problem, before any worker
-    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(folder, ignore_errors=True)  # values of an earlier run do not count
-    os.makedirs(folder, exist_ok=True)
-    create_counter_folder()  # failure counts shared by this server's workers, before they fork
-
-
-def worker_runtime(worker):
-    """The tokenauth runtime of ``worker``'s app; None when the app is not tokenauth (the
-    benchmark's floors run under these same settings)."""
-    extensions = getattr(getattr(worker, "wsgi", None), "extensions", None)
-    return extensions.get("tokenauth") if isinstance(extensions, dict) else None
+    workers.create_shared_state()  # before the workers fork
 
 
 def post_worker_init(worker):
-    """Each worker delivers alerts and runs the sweeps in a thread of its own."""
-    runtime = worker_runtime(worker)
-    if runtime is not None:
-        runtime.start_background()
+    workers.worker_started(getattr(worker, "wsgi", None))
 
 
 def child_exit(server, worker):
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
+    workers.mark_worker_dead(worker.pid)
 
 
 def worker_exit(server, worker):
-    """Graceful stop: write the coalesced last-access times before the worker goes."""
-    runtime = worker_runtime(worker)
-    if runtime is None:
-        return
-    try:
-        written = runtime.flush_last_access()
-        runtime.close()
-        server.log.info("flushed %d pending last-access writes", written)
-    except Exception as error:  # the database may be gone; never block the shutdown
-        server.log.warning("could not flush last-access writes: %s", error.__class__.__name__)
-
+    workers.worker_stopping(getattr(worker, "wsgi", None), server.log)

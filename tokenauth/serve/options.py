@@ -6,10 +6,12 @@ import dataclasses
 from ..settings import field_problems, parse_environment, setting
 
 BIND_ADVICE = "use HOST:PORT (e.g. 127.0.0.1:8080 or 0.0.0.0:8000) or unix:/path/to/socket"
+SERVERS = ("gunicorn", "granian")
 
 
 @dataclasses.dataclass(frozen=True)
 class ServerOptions:
+    server: str = setting("gunicorn", choices=SERVERS)
     bind: str = "127.0.0.1:8080"
     workers: int = setting(2, minimum=1)
     threads: int = setting(4, minimum=1)
@@ -18,8 +20,8 @@ class ServerOptions:
 
 
 def load_server_options(environ) -> tuple[ServerOptions, list[str]]:
-    """TOKENAUTH_BIND / _WORKERS / _THREADS / _ACCESS_LOG / _ACCESS_LOG_VERIFY from ``environ``, and a line for
-    each problem; with problems, the options are the defaults."""
+    """TOKENAUTH_SERVER / _BIND / _WORKERS / _THREADS / _ACCESS_LOG / _ACCESS_LOG_VERIFY from
+    ``environ``, and a line for each problem; with problems, the options are the defaults."""
     values, problems = parse_environment(ServerOptions, environ)
     options = ServerOptions(**values)
     problems += field_problems(options)
@@ -33,3 +35,12 @@ def valid_bind(bind: str) -> bool:
         return len(bind) > len("unix:")
     host, _, port = bind.rpartition(":")
     return bool(host) and port.isdigit() and 0 < int(port) < 65536
+
+
+def bind_address(bind: str) -> tuple[str, int] | str:
+    """A valid ``bind`` as gunicorn's ``cfg.address`` holds it: ``(host, port)`` with an
+    IPv6 host unbracketed, or a unix socket's path."""
+    if bind.startswith("unix:"):
+        return bind[len("unix:"):]
+    host, _, port = bind.rpartition(":")
+    return host.strip("[]"), int(port)

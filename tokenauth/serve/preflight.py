@@ -1,33 +1,43 @@
-"""What gunicorn's master checks before any worker boots, and what it says once it listens.
+"""What the server's master checks before any worker boots, and what it says once it listens.
 
 Every problem (settings, the listening address, the database) is printed on one line, all
-at once, and the master exits with status 2 before it forks: no worker, no traceback.
+at once, and the master exits with status 2 before it starts a worker: no worker, no
+traceback. gunicorn calls :func:`check` and :func:`announce` as hooks; granian's start
+(``granian_server``) calls :func:`startup_problems` and :func:`ready_lines` itself.
 """
 from __future__ import annotations
 
 import errno
 import os
 import socket
+import stat
 import sys
 
 from .. import __version__
 from ..settings import SettingsError, load_settings
 from ..startup import EXIT_STATUS, cli_command, inspect_database, report
-from .options import load_server_options
+from .options import bind_address, load_server_options
 
 
-def check(server) -> None:
-    """gunicorn's ``on_starting``: return when all is well, else report and exit."""
+def startup_problems(addresses=None, sockets_inherited: bool = False) -> list[str]:
+    """A line for each problem of the settings, the server variables, the listening
+    ``addresses`` (default: TOKENAUTH_BIND's) and the database; empty when all is well."""
     try:
         settings, problems = load_settings(), []
     except SettingsError as error:
         settings, problems = None, error.problems
-    option_problems = load_server_options(os.environ)[1]
+    options, option_problems = load_server_options(os.environ)
     problems += option_problems
-    if not option_problems and not _sockets_are_inherited(server):
-        problems += address_problems(server.cfg.address)
+    if not option_problems and not sockets_inherited:
+        problems += address_problems(addresses or [bind_address(options.bind)])
     if settings is not None:
         problems += inspect_database(settings.database_url, settings.database_timeout)[0]
+    return problems
+
+
+def check(server) -> None:
+    """gunicorn's ``on_starting``: return when all is well, else report and exit."""
+    problems = startup_problems(server.cfg.address, _sockets_are_inherited(server))
     if problems:
         report(problems)
         if server.pidfile is not None:
@@ -35,16 +45,22 @@ def check(server) -> None:
         sys.exit(EXIT_STATUS)
 
 
-def announce(server) -> None:
-    """gunicorn's ``when_ready``: where the page is, and with no users yet, the command that
-    creates the first admin."""
-    url = page_url(server.cfg.address[0])
-    server.log.info("tokenauth %s is ready: the web page is %s", __version__, url)
+def ready_lines(address) -> list[str]:
+    """What the server says once it listens on ``address``: where the page is, and with no
+    users yet, the command that creates the first admin."""
+    lines = [f"tokenauth {__version__} is ready: the web page is {page_url(address)}"]
     settings = load_settings()
     _, user_count = inspect_database(settings.database_url, settings.database_timeout)
     if user_count == 0:
-        server.log.info("There are no users yet. Create the first admin (it asks for a password):")
-        server.log.info("    %s users create admin --admin", cli_command())
+        lines += ["There are no users yet. Create the first admin (it asks for a password):",
+                  f"    {cli_command()} users create admin --admin"]
+    return lines
+
+
+def announce(server) -> None:
+    """gunicorn's ``when_ready``: :func:`ready_lines` in its log."""
+    for line in ready_lines(server.cfg.address[0]):
+        server.log.info("%s", line)
 
 
 def page_url(address) -> str:
@@ -69,6 +85,27 @@ def address_problems(addresses) -> list[str]:
             except OSError as error:
                 problems.append(_address_problem(address[0], address[1], error))
     return problems
+
+
+def take_unix_socket(path: str) -> list[str]:
+    """For a server that refuses an existing path (granian): a stale socket file (nothing
+    listens) is removed, as gunicorn does; a line when the path is taken or not a socket."""
+    try:
+        if not stat.S_ISSOCK(os.stat(path).st_mode):
+            return [f"TOKENAUTH_BIND='unix:{path}': {path} exists and is not a socket"]
+    except FileNotFoundError:
+        return []
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(path)
+        except ConnectionRefusedError:
+            os.unlink(path)
+            return []
+        except OSError as error:
+            return [f"TOKENAUTH_BIND='unix:{path}': cannot listen there "
+                    f"({error.strerror or error})"]
+    return [f"TOKENAUTH_BIND='unix:{path}' is already in use by another program: pick "
+            "another path"]
 
 
 def _probe(host: str, port: int) -> None:
