@@ -75,8 +75,8 @@ class Harness:
         self.servers.append(server)
         return server
 
-    def granian(self, name: str, env: dict, app: str = "wsgi:app"):
-        server = servers.start_granian(name, env, self.work, app)
+    def granian(self, name: str, env: dict, app: str | None = "wsgi:app", **options):
+        server = servers.start_granian(name, env, self.work, app, **options)
         self.servers.append(server)
         return server
 

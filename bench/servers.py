@@ -86,15 +86,24 @@ def start_gunicorn(name: str, env: dict, work: Path, app: str | None = TOKENAUTH
     return Server(name, spawn(command, log, cwd=ROOT, env=env), f"127.0.0.1:{port}", log)
 
 
-def start_granian(name: str, env: dict, work: Path, app: str = "wsgi:app",
-                  workers: int = 2) -> Server:
-    """granian in WSGI mode (access log off, its default)."""
+def start_granian(name: str, env: dict, work: Path, app: str | None = "wsgi:app",
+                  workers: int = 2, threads: int | None = None) -> Server:
+    """granian in WSGI mode (access log off, its default); ``threads``: its blocking
+    threads per worker (granian's default: up to 256). ``app=None``: tokenauth as shipped,
+    ``tokenauth serve --server granian`` with TOKENAUTH_WORKERS / _THREADS."""
     port = free_port()
     metrics = work / "metrics" / name
     metrics.mkdir(parents=True, exist_ok=True)
     env = dict(env, PROMETHEUS_MULTIPROC_DIR=str(metrics))
-    command = [BIN / "granian", "--interface", "wsgi", "--workers", str(workers),
-               "--host", "127.0.0.1", "--port", str(port), "--working-dir", ROOT, app]
+    if app is None:
+        env.update(TOKENAUTH_BIND=f"127.0.0.1:{port}", TOKENAUTH_WORKERS=str(workers),
+                   TOKENAUTH_THREADS=str(threads or 4))
+        command = [BIN / "tokenauth", "serve", "--server", "granian"]
+    else:
+        command = [BIN / "granian", "--interface", "wsgi", "--workers", str(workers),
+                   "--host", "127.0.0.1", "--port", str(port), "--working-dir", ROOT]
+        command += ["--blocking-threads", str(threads)] if threads else []
+        command.append(app)
     log = work / "logs" / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     return Server(name, spawn(command, log, cwd=ROOT, env=env), f"127.0.0.1:{port}", log)

@@ -15,6 +15,7 @@ from .servers import FLASK_FLOOR, RAW_FLOOR
 from .wrk import Load
 
 SHIPPED = "gunicorn gthread 2×4 (shipped)"
+GRANIAN_SHIPPED = "granian 2×4 (tokenauth serve --server granian)"
 CONFIGS = [
     (SHIPPED, {}),
     ("gunicorn sync, 2 workers", {"worker_class": "sync", "workers": 2}),
@@ -24,6 +25,9 @@ CONFIGS = [
     ("gunicorn gthread 3×4", {"workers": 3, "threads": 4}),
     ("gunicorn gevent, 2 workers", {"worker_class": "gevent", "workers": 2}),
     ("granian 2 workers (WSGI)", None),
+    # tokenauth as `tokenauth serve --server granian` ships it; the floors with the same
+    # workers × blocking threads.
+    (GRANIAN_SHIPPED, None),
 ]
 QUIET_CONFIG = ROOT / "bench" / "gunicorn_no_access_log.py"
 APPS = (("raw WSGI", RAW_FLOOR), ("bare Flask", FLASK_FLOOR), ("tokenauth cached", None))
@@ -46,7 +50,9 @@ def run(harness: Harness) -> dict:
     for index, (config, options) in enumerate(configs):
         for app_label, app in APPS:
             name = f"study{index}-{app_label.split()[0].lower()}"
-            if options is None:
+            if config == GRANIAN_SHIPPED:
+                server = harness.granian(name, env, app, workers=2, threads=4)
+            elif options is None:
                 server = harness.granian(name, env, app or "wsgi:app")
             else:
                 server = harness.gunicorn(name, env, app, **options)
@@ -64,8 +70,11 @@ def run(harness: Harness) -> dict:
     floor = rows[0].best.rps if rows[0].best else None
     print("\n" + table(rows, floor))
     print("\n" + matrix(rows, floor, [config for config, _ in configs]))
+    goals = server_goals(rows)
+    print("\n" + "\n".join(goals))
     record = {"started_at": harness.started_at, "duration_seconds": time.monotonic() - started,
               "environment": describe(knobs, harness.work), "floor_rps": floor,
+              "goals": goals,
               "rows": [dict(row_record(row, floor), config=row.extra["config"],
                             app=row.extra["app"]) for row in rows]}
     path = write(record, rows, floor, f"WSGI servers behind nginx, {harness.started_at}",
@@ -82,6 +91,23 @@ def _row(harness, server, label, config, app_label, database) -> Row:
     return Row(server.name, label, group,
                Load(front.url + PATH, headers), server=server,
                extra={"config": config, "app": app_label})
+
+
+def server_goals(rows: list[Row]) -> list[str]:
+    """Issue 8's bar for shipping another server: tokenauth's cached /verify under granian
+    as shipped ≥ 1.5× under gunicorn as shipped, and ≥ 2× the bare Flask view on gunicorn."""
+    best = {(row.extra["config"], row.extra["app"]): row.best for row in rows}
+    granian = best.get((GRANIAN_SHIPPED, "tokenauth cached"))
+    lines = ["Server goals (issue 8), tokenauth cached under granian as shipped:"]
+    for label, key, bar in (("× tokenauth under gunicorn as shipped", (SHIPPED, "tokenauth cached"), 1.5),
+                            ("× bare Flask under gunicorn as shipped", (SHIPPED, "bare Flask"), 2.0)):
+        other = best.get(key)
+        if granian and other:
+            ratio = granian.rps / other.rps
+            lines.append(f"  {'PASS' if ratio >= bar else 'FAIL'}  ≥ {bar}{label}: {ratio:.2f}")
+        else:
+            lines.append(f"  n/a   ≥ {bar}{label}: a row is missing")
+    return lines
 
 
 def matrix(rows: list[Row], floor: float | None, configs: list[str]) -> str:
