@@ -5,6 +5,7 @@ the /verify path; ``token_hash`` is what the database stores and is looked up by
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
@@ -64,8 +65,9 @@ def parse(value: str) -> str:
 
 def token_hash(pepper: str, token: str) -> str:
     """HMAC-SHA256 of the token keyed with the pepper, as 64 hex characters."""
-    # hmac.digest: OpenSSL's one-shot HMAC, no Python-level HMAC object per /verify.
-    return hmac.digest(pepper.encode("utf-8"), token.encode("utf-8"), "sha256").hex()
+    # Not hmac.digest: OpenSSL's one-shot HMAC lets go of the GIL for every call, and with
+    # four request threads that handed the GIL over on nearly every /verify (3× its CPU).
+    return hmac.new(pepper.encode("utf-8"), token.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def hint(token: str) -> str:
