@@ -2,6 +2,8 @@
 
 Each request thread keeps one DBAPI connection of its own, opened through the app's engine
 (so it gets the same connect arguments and SQLite pragmas) and then detached from its pool.
+It is closed when the thread ends: granian's request threads come and go (idle ones exit
+after 30 s), and each left a connection open behind it.
 It runs in autocommit mode, so a lookup is exactly one round trip: no pool pre-ping, no
 BEGIN/ROLLBACK pair, and on PostgreSQL a prepared statement. A connection that turns out to
 be dead is noticed on use, replaced, and the statement retried once; any other database
@@ -13,6 +15,7 @@ import dataclasses
 import ipaddress
 import json
 import threading
+import weakref
 from datetime import datetime, timezone
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -71,8 +74,8 @@ class TokenStore:
         self.touch_origin_sql = TOUCH_ORIGIN_SQL.format(p=placeholder)
         self._errors = engine.dialect.dbapi.Error
         self._stale = (engine.dialect.dbapi.OperationalError, engine.dialect.dbapi.InterfaceError)
-        self._local = threading.local()
-        self._open: set = set()
+        self._local = threading.local()  # .held: this thread's _Held connection
+        self._open: weakref.WeakSet = weakref.WeakSet()  # every thread's, for close()
         self._lock = threading.Lock()
 
     # -- statements --------------------------------------------------------------------
@@ -127,14 +130,14 @@ class TokenStore:
                 with deadline(connection, self.call_seconds):
                     return statement(connection)
             except self._errors as error:
-                self._discard(connection)
+                self._discard()
                 if attempt == 2 or fresh or not isinstance(error, self._stale):
                     raise DatabaseUnavailable(error.__class__.__name__) from error
 
     def _connection(self):
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            return connection, False
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            return held.connection, False
         try:
             proxied = self.engine.raw_connection()
             proxied.detach()
@@ -151,29 +154,21 @@ class TokenStore:
         except self._errors as error:
             connection.close()
             raise DatabaseUnavailable(error.__class__.__name__) from error
-        self._local.connection = connection
+        self._local.held = held = _Held(connection, self._errors)
         with self._lock:
-            self._open.add(connection)
+            self._open.add(held)
         return connection, True
 
-    def _discard(self, connection) -> None:
-        self._local.connection = None
-        with self._lock:
-            self._open.discard(connection)
-        try:
-            connection.close()
-        except self._errors:
-            pass
+    def _discard(self) -> None:
+        held, self._local.held = self._local.held, None
+        held.close()
 
     def close(self) -> None:
         """Close every thread's connection (app shutdown, tests)."""
         with self._lock:
-            connections, self._open = self._open, set()
-        for connection in connections:
-            try:
-                connection.close()
-            except self._errors:
-                pass
+            open_now = list(self._open)
+        for held in open_now:
+            held.close()
         self._local = threading.local()
 
     # -- values ------------------------------------------------------------------------
@@ -192,6 +187,24 @@ class TokenStore:
             compile_origins(_json(origins)), _aware(last_at), last_origin,
             compile_rules(_json(routes)),
             bool(canary))
+
+
+class _Held:
+    """A thread's connection, closed when the thread's locals go (the thread ended) or on
+    ``close``. Only the thread's locals refer to it; the store keeps weak references."""
+
+    __slots__ = ("connection", "errors", "__weakref__")
+
+    def __init__(self, connection, errors):
+        self.connection, self.errors = connection, errors
+
+    def close(self) -> None:
+        try:
+            self.connection.close()
+        except self.errors:
+            pass
+
+    __del__ = close
 
 
 def compile_origins(values) -> tuple:
