@@ -1,4 +1,8 @@
-"""The per-worker verify cache: TTL, least-recently-used eviction, bounded size."""
+"""The per-worker verify cache: TTL, least-recently-used eviction, bounded size, lookups
+without a lock beside threads that change it."""
+import threading
+import time
+
 import pytest
 
 from tokenauth.verify.cache import VerifyCache
@@ -41,6 +45,43 @@ def test_discard_drops_only_matching_values():
     cache.put("b", 2)
     assert cache.discard(lambda value: value == 1) == 1
     assert cache.get("a") is None and cache.get("b") == 2
+
+
+def test_lookups_without_the_lock_stay_right_while_other_threads_change_the_cache():
+    cache = VerifyCache(ttl=300, max_entries=50)
+    keys = [f"k{n}" for n in range(100)]
+    stop_at = time.monotonic() + 1.0
+    errors, wrong = [], []
+
+    def read():
+        while time.monotonic() < stop_at:
+            for key in keys:
+                value = cache.get(key)
+                if value is not None and value != ("value of", key):
+                    wrong.append((key, value))
+
+    def change():
+        while time.monotonic() < stop_at:
+            for key in keys:
+                cache.put(key, ("value of", key))  # evicting: at most 50 fit
+            cache.discard(lambda value: value[1].endswith("7"))
+
+    def guarded(work):
+        try:
+            work()
+        except Exception as error:  # noqa: BLE001 - the assertion below names it
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(work,))
+               for work in [read] * 4 + [change] * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and wrong == []
+    assert len(cache) <= 50
+    cache.discard(lambda value: True)
+    assert len(cache) == 0 and all(cache.get(key) is None for key in keys)
 
 
 def test_ttl_zero_keeps_nothing():

@@ -3,6 +3,7 @@ resolution behind, a change of origin stored at once, pending uses flushed on sh
 kept when the database is away. Real store, both databases."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -97,3 +98,34 @@ def test_a_use_seen_while_the_database_is_away_is_kept_and_flushed_later(parts):
     store.down = False
     assert recorder.flush() == 1
     assert stored(issued) == (at, "192.0.2.1")
+
+
+class FlushedWhileStoring(dict):
+    """The pending uses of a recorder whose flush takes them at the worst moment: after a
+    request thread picked this dict and before its store into it lands."""
+
+    def __init__(self, recorder):
+        super().__init__()
+        self.recorder = recorder
+
+    def __setitem__(self, key, value):
+        # The flush, from another thread as it would be; it swaps in a new dict and writes
+        # this (still empty) one. It must not wait for the storing thread.
+        flush = threading.Thread(target=self.recorder.flush, daemon=True)
+        flush.start()
+        flush.join(timeout=5)
+        assert not flush.is_alive(), "the flush waited for a request thread's store"
+        super().__setitem__(key, value)
+
+
+def test_a_use_stored_while_a_flush_takes_the_pending_uses_is_not_lost(parts):
+    """Pending uses are kept without a lock (a lock there formed convoys of request threads
+    under load); a flush racing the store must not drop the use."""
+    recorder, store, issued = parts
+    start = utcnow()
+    recorder.record(snapshot_of(store, issued), start, "192.0.2.1")  # written: now coalescing
+    recorder._pending = FlushedWhileStoring(recorder)
+    later = start + timedelta(seconds=5)
+    recorder.record(snapshot_of(store, issued), later, "192.0.2.1")
+    assert recorder.flush() == 1
+    assert stored(issued) == (later, "192.0.2.1")

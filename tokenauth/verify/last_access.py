@@ -57,15 +57,21 @@ class LastAccessRecorder:
         return self.store.record_access(token_id, at, origin, resolution_seconds)
 
     def _is_due(self, snapshot, at: datetime, origin: str | None) -> bool:
+        # No lock here, on every allowed /verify: request threads queueing on one lock
+        # formed convoys under load (see verify/cache.py). Dict reads and stores are single
+        # operations the GIL keeps whole.
         stored = (snapshot.last_accessed_at, snapshot.last_accessed_origin)
-        with self._lock:
-            known = self._stored.get(snapshot.token_id)
-            if known and (stored[0] is None or known[0] > stored[0]):
-                stored = known
-            if stored[0] is None or stored[1] != origin or at - stored[0] >= self.resolution:
-                return True
-            self._pending[snapshot.token_id] = (at, origin)
-            return False
+        known = self._stored.get(snapshot.token_id)
+        if known and (stored[0] is None or known[0] > stored[0]):
+            stored = known
+        if stored[0] is None or stored[1] != origin or at - stored[0] >= self.resolution:
+            return True
+        pending = self._pending
+        pending[snapshot.token_id] = (at, origin)
+        if pending is not self._pending:  # a flush took that dict meanwhile, maybe before
+            with self._lock:              # this use was in it: keep it for the next one
+                self._pending[snapshot.token_id] = (at, origin)
+        return False
 
     def _forget_before(self, cutoff: datetime) -> None:
         self._stored = {key: use for key, use in self._stored.items() if use[0] > cutoff}
