@@ -27,7 +27,7 @@ def uncached(make_app, make_user, make_token):
 
 
 def this_threads_connection(app):
-    return app.extensions["tokenauth"].store._local.held.connection
+    return app.extensions["tokenauth"].store._local.connection
 
 
 class ProtocolTrace:

@@ -2,8 +2,10 @@
 
 Each request thread keeps one DBAPI connection of its own, opened through the app's engine
 (so it gets the same connect arguments and SQLite pragmas) and then detached from its pool.
-It is closed when the thread ends: granian's request threads come and go (idle ones exit
-after 30 s), and each left a connection open behind it.
+granian's request threads come and go (an idle one exits after 30 s), and each left its
+connection open: so a thread's first lookup closes the connections of threads that have
+ended (Linux tells which by ``/proc/self/task``). Not at the thread's own end: closing a
+connection from the finalizer of a granian thread's locals crashed the worker.
 It runs in autocommit mode, so a lookup is exactly one round trip: no pool pre-ping, no
 BEGIN/ROLLBACK pair, and on PostgreSQL a prepared statement. A connection that turns out to
 be dead is noticed on use, replaced, and the statement retried once; any other database
@@ -14,14 +16,16 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import os
 import threading
-import weakref
 from datetime import datetime, timezone
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..database.deadline import deadline
 from ..errors import DatabaseUnavailable
+
+TASKS = "/proc/self/task"  # one folder per live thread of this process (Linux)
 from .routes import RouteRules, compile_rules
 
 _COLUMNS = ("t.id, t.token_hash, t.user_id, u.username, u.source, u.active, t.expires_at, "
@@ -74,9 +78,10 @@ class TokenStore:
         self.touch_origin_sql = TOUCH_ORIGIN_SQL.format(p=placeholder)
         self._errors = engine.dialect.dbapi.Error
         self._stale = (engine.dialect.dbapi.OperationalError, engine.dialect.dbapi.InterfaceError)
-        self._local = threading.local()  # .held: this thread's _Held connection
-        self._open: weakref.WeakSet = weakref.WeakSet()  # every thread's, for close()
+        self._local = threading.local()
+        self._open: dict[tuple, object] = {}  # (pid, native thread id) -> its connection
         self._lock = threading.Lock()
+        self._sweeps = os.path.isdir(TASKS)
 
     # -- statements --------------------------------------------------------------------
     def snapshot(self, token_hash: str) -> TokenSnapshot | None:
@@ -135,9 +140,10 @@ class TokenStore:
                     raise DatabaseUnavailable(error.__class__.__name__) from error
 
     def _connection(self):
-        held = getattr(self._local, "held", None)
-        if held is not None:
-            return held.connection, False
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            return connection, False
+        self._close_ended_threads()
         try:
             proxied = self.engine.raw_connection()
             proxied.detach()
@@ -154,22 +160,48 @@ class TokenStore:
         except self._errors as error:
             connection.close()
             raise DatabaseUnavailable(error.__class__.__name__) from error
-        self._local.held = held = _Held(connection, self._errors)
+        self._local.connection = connection
         with self._lock:
-            self._open.add(held)
+            self._open[(os.getpid(), threading.get_native_id())] = connection
         return connection, True
 
     def _discard(self) -> None:
-        held, self._local.held = self._local.held, None
-        held.close()
+        with self._lock:
+            connection = self._open.pop((os.getpid(), threading.get_native_id()), None)
+        self._local.connection = None
+        self._close_quietly(connection)
+
+    def _close_ended_threads(self) -> None:
+        """Close the connections of this process's threads that have ended; forget those
+        of another process (a fork's parent owns them)."""
+        if not self._sweeps:
+            return
+        pid = os.getpid()
+        with self._lock:
+            ended = [key for key in self._open
+                     if key[0] != pid or not os.path.isdir(f"{TASKS}/{key[1]}")]
+            connections = [(key[0], self._open.pop(key)) for key in ended]
+        for owner, connection in connections:
+            if owner == pid:
+                self._close_quietly(connection)
 
     def close(self) -> None:
-        """Close every thread's connection (app shutdown, tests)."""
+        """Close every thread's connection in this process (app shutdown, tests)."""
+        pid = os.getpid()
         with self._lock:
-            open_now = list(self._open)
-        for held in open_now:
-            held.close()
+            connections, self._open = self._open, {}
+        for (owner, _), connection in connections.items():
+            if owner == pid:
+                self._close_quietly(connection)
         self._local = threading.local()
+
+    def _close_quietly(self, connection) -> None:
+        if connection is None:
+            return
+        try:
+            connection.close()
+        except self._errors:
+            pass
 
     # -- values ------------------------------------------------------------------------
     def _time(self, value: datetime):
@@ -187,24 +219,6 @@ class TokenStore:
             compile_origins(_json(origins)), _aware(last_at), last_origin,
             compile_rules(_json(routes)),
             bool(canary))
-
-
-class _Held:
-    """A thread's connection, closed when the thread's locals go (the thread ended) or on
-    ``close``. Only the thread's locals refer to it; the store keeps weak references."""
-
-    __slots__ = ("connection", "errors", "__weakref__")
-
-    def __init__(self, connection, errors):
-        self.connection, self.errors = connection, errors
-
-    def close(self) -> None:
-        try:
-            self.connection.close()
-        except self.errors:
-            pass
-
-    __del__ = close
 
 
 def compile_origins(values) -> tuple:
