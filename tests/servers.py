@@ -31,6 +31,21 @@ demo = _load_demo()
 stop, free_port, wait_for_http = demo.stop, demo.free_port, demo.wait_for_http
 
 
+SECRET_ADVICE = "needs at least 32 random characters (e.g. openssl rand -hex 32)"
+# Production without secrets and a worker count that is no number: every problem at once.
+BROKEN_SETTINGS = {"TOKENAUTH_ENV": "production", "TOKENAUTH_WORKERS": "two"}
+BROKEN_SETTINGS_PROBLEMS = [
+    f"Error: TOKENAUTH_SECRET_KEY is not set: TOKENAUTH_ENV=production {SECRET_ADVICE}",
+    f"Error: TOKENAUTH_TOKEN_PEPPER is not set: TOKENAUTH_ENV=production {SECRET_ADVICE}",
+    "Error: TOKENAUTH_WORKERS='two' is not valid: expected a whole number",
+]
+
+
+def problems(stderr: str) -> list[str]:
+    """The lines of a server's standard error that are not its own log lines."""
+    return [line for line in stderr.splitlines() if not line.startswith("[")]
+
+
 def clean_env(**variables) -> dict:
     """This environment without any TOKENAUTH_* setting, the metrics folder or this venv on
     PATH (so messages name the console script by its path), plus ``variables``."""
@@ -73,13 +88,8 @@ def gunicorn(env: dict, log_dir: Path, workers: int = 2):
     """
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
-    process = demo.start_gunicorn(env, f"127.0.0.1:{port}", log_dir, workers)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(base_url + "/healthz", process)
-        yield base_url, process
-    finally:
-        stop(process)
+    with _serving(demo.start_gunicorn(env, f"127.0.0.1:{port}", log_dir, workers), port) as up:
+        yield up
 
 
 @contextlib.contextmanager
@@ -96,6 +106,13 @@ def granian(env: dict, log_dir: Path, workers: int = 2):
                PROMETHEUS_MULTIPROC_DIR=str(log_dir.parent / "metrics"))
     process = demo.spawn([TOKENAUTH, "serve", "--server", "granian"],
                          log_dir / "tokenauth.log", cwd=ROOT, env=env)
+    with _serving(process, port) as up:
+        yield up
+
+
+@contextlib.contextmanager
+def _serving(process, port: int):
+    """``(base_url, process)`` once it answers; stopped with SIGTERM (graceful) on exit."""
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(base_url + "/healthz", process)

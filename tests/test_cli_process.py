@@ -6,13 +6,12 @@ import pytest
 
 from tokenauth import __version__
 
-from .servers import ROOT, TOKENAUTH, clean_env, free_port, run_tokenauth
+from .servers import ROOT, SECRET_ADVICE, TOKENAUTH, clean_env, free_port, run_tokenauth
 from .helpers import one_database
 
 backend = one_database()  # the CLI's start-up, not storage
 
 SECRETS = {"TOKENAUTH_SECRET_KEY": "k" * 40, "TOKENAUTH_TOKEN_PEPPER": "p" * 40}
-SECRET_ADVICE = "needs at least 32 random characters (e.g. openssl rand -hex 32)"
 
 
 def assert_failed(result, stderr_lines: list[str]) -> None:

@@ -16,15 +16,13 @@ from tokenauth.serve import GRANIAN
 
 from .e2e.stack import call, demo, echo_upstream, nginx
 from .helpers import bearer, corrupt, eventually, missing, one_database
-from .servers import (ROOT, TOKENAUTH, clean_env, free_port, granian, run_tokenauth, stop,
-                      tokenauth_env)
+from .servers import (BROKEN_SETTINGS, BROKEN_SETTINGS_PROBLEMS, ROOT, TOKENAUTH, clean_env,
+                      free_port, granian, problems, run_tokenauth, stop, tokenauth_env)
 from .test_gunicorn import ok_count, stored_last_access
-from .verify.test_throttle import ATTACKER, BYSTANDER, unknown
 from .worker_connections import connections_to_each_worker, send
 
 backend = one_database()  # the server, not storage
 pytestmark = pytest.mark.e2e
-SECRET_ADVICE = "needs at least 32 random characters (e.g. openssl rand -hex 32)"
 
 
 def logs(folder) -> str:
@@ -86,39 +84,14 @@ def test_graceful_stop_flushes_coalesced_last_access(database_url, make_user, ma
     assert "flushed 1 pending last-access writes" in logs(tmp_path / "logs")
 
 
-def test_two_workers_share_one_failure_count(database_url, make_user, make_token, tmp_path):
-    valid = make_token(make_user("alice"))
-    env = tokenauth_env(database_url, tmp_path / "instance", verify_max_failures=5)
-    headers = {**unknown(), "X-Real-IP": ATTACKER}
-    with granian(env, tmp_path / "logs", workers=2) as (url, process):
-        first, second = connections_to_each_worker(url, process.pid)
-        for connection in (first, second, first, second, first):  # 3 + 2 = the limit
-            status, answer = send(connection, "/verify", headers)
-            assert (status, answer["X-Auth-Error"]) == (401, "invalid")
-        for connection in (second, first):
-            status, answer = send(connection, "/verify",
-                                  {**bearer(valid.raw), "X-Real-IP": ATTACKER})
-            assert (status, answer["X-Auth-Error"]) == (401, "rate_limited")
-        assert send(second, "/verify", {**bearer(valid.raw), "X-Real-IP": BYSTANDER})[0] == 200
-        for connection in (first, second):
-            connection.close()
-
-
-def problems(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if not line.startswith("[")]
-
 
 def test_broken_settings_stop_before_any_worker(tmp_path):
-    env = clean_env(TOKENAUTH_ENV="production", TOKENAUTH_WORKERS="two",
+    env = clean_env(**BROKEN_SETTINGS,
                     TOKENAUTH_INSTANCE_PATH=str(tmp_path / "instance"))
     result = run_tokenauth("serve", "--server", "granian", "--bind", f"127.0.0.1:{free_port()}",
                            env=env, cwd=tmp_path)
     assert result.returncode == 2
-    assert problems(result.stderr) == [
-        f"Error: TOKENAUTH_SECRET_KEY is not set: TOKENAUTH_ENV=production {SECRET_ADVICE}",
-        f"Error: TOKENAUTH_TOKEN_PEPPER is not set: TOKENAUTH_ENV=production {SECRET_ADVICE}",
-        "Error: TOKENAUTH_WORKERS='two' is not valid: expected a whole number",
-    ]
+    assert problems(result.stderr) == BROKEN_SETTINGS_PROBLEMS
     assert "Spawning" not in result.stderr and "Traceback" not in result.stderr
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -16,22 +15,19 @@ import pytest
 from tokenauth import __version__
 from tokenauth.serve import preflight
 
-from .servers import ROOT, TOKENAUTH, clean_env, free_port, run_tokenauth, stop, wait_for_http
+from .servers import (BROKEN_SETTINGS, BROKEN_SETTINGS_PROBLEMS, ROOT, TOKENAUTH, clean_env,
+                      free_port, problems, run_tokenauth, stop, wait_for_http)
 from .helpers import one_database
 
 backend = one_database()  # the server's start-up, not storage
 
 pytestmark = pytest.mark.e2e
-SECRET_ADVICE = "needs at least 32 random characters (e.g. openssl rand -hex 32)"
 
 
 def messages(log: str) -> list[str]:
     """The messages of gunicorn's log lines (``[time] [pid] [INFO] message``)."""
     return [match.group(1) for match in re.finditer(r"^\[[^]]+\] \[\d+\] \[\w+\] (.*)$", log, re.M)]
 
-
-def problems(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if not line.startswith("[")]
 
 
 def test_serve_from_another_folder_says_where_the_page_is(tmp_path):
@@ -83,18 +79,14 @@ def test_the_first_admin_hint_only_while_there_are_no_users(monkeypatch, databas
 
 
 def test_gunicorn_with_broken_settings_stops_before_any_worker(tmp_path):
-    env = clean_env(TOKENAUTH_ENV="production", TOKENAUTH_WORKERS="two",
+    env = clean_env(**BROKEN_SETTINGS,
                     TOKENAUTH_INSTANCE_PATH=str(tmp_path / "instance"),
                     TOKENAUTH_BIND=f"127.0.0.1:{free_port()}")
     result = subprocess.run([str(Path(sys.executable).parent / "gunicorn"), "-c",
                              str(ROOT / "gunicorn.conf.py")], cwd=ROOT, env=env, text=True,
                             capture_output=True, timeout=60)
     assert result.returncode == 2
-    assert problems(result.stderr) == [
-        f"Error: TOKENAUTH_SECRET_KEY is not set: TOKENAUTH_ENV=production {SECRET_ADVICE}",
-        f"Error: TOKENAUTH_TOKEN_PEPPER is not set: TOKENAUTH_ENV=production {SECRET_ADVICE}",
-        "Error: TOKENAUTH_WORKERS='two' is not valid: expected a whole number",
-    ]
+    assert problems(result.stderr) == BROKEN_SETTINGS_PROBLEMS
     assert "Booting worker" not in result.stderr and "Traceback" not in result.stderr
 
 

@@ -10,7 +10,7 @@ from tokenauth.security.tokens import generate
 from tokenauth.verify.throttle import FailureThrottle
 
 from ..helpers import basic, bearer, corrupt, listening, one_database
-from ..servers import gunicorn, tokenauth_env
+from ..servers import SERVERS, tokenauth_env
 from ..worker_connections import connections_to_each_worker, send
 
 backend = one_database()  # the counters live outside the database
@@ -166,14 +166,15 @@ def test_retry_after_is_none_below_the_limit():
     assert throttle.retry_after(BYSTANDER) is None
 
 
-# -- one count per server: 2 gunicorn workers over real HTTP -------------------------------
+# -- one count per server: 2 workers (gunicorn's or granian's) over real HTTP ---------------
 @pytest.mark.e2e
+@pytest.mark.parametrize("server", ["gunicorn", "granian"])
 def test_two_workers_trip_after_exactly_the_limit_in_total(database_url, make_user, make_token,
-                                                           tmp_path):
+                                                           tmp_path, server):
     valid = make_token(make_user("alice"))
     env = tokenauth_env(database_url, tmp_path / "instance", verify_max_failures=5)
     headers = {**unknown(), "X-Real-IP": ATTACKER}
-    with gunicorn(env, tmp_path / "logs", workers=2) as (url, process):
+    with SERVERS[server](env, tmp_path / "logs", workers=2) as (url, process):
         first, second = connections_to_each_worker(url, process.pid)
         # 3 failures answered by one worker, 2 by the other: 5 in all.
         for connection in (first, second, first, second, first):
