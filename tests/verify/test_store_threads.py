@@ -3,6 +3,7 @@ granian's request threads come and go (an idle one exits after 30 s); each used 
 connection open, so a server that idled now and then piled up database connections until
 PostgreSQL refused more (20 after two idle periods of a 2×4 server, measured). Now a
 thread's first lookup closes the connections of threads that have ended."""
+import os
 import sqlite3
 import threading
 
@@ -87,3 +88,16 @@ def test_close_still_closes_the_connections_of_live_threads(store):
     stay.set()
     for thread in threads:
         thread.join(timeout=10)
+
+
+def test_a_connection_left_under_a_reused_thread_id_is_closed(store):
+    """The system may give an ended thread's id to a new thread before any sweep: the new
+    thread's first lookup closes the connection left under that id."""
+    store, digest, opened = store
+    ended = lookup_in_a_thread(store, digest)
+    ended.join(timeout=10)
+    [left] = opened
+    store._open.clear()  # as if that thread had had this (main) thread's id:
+    store._open[(os.getpid(), threading.get_native_id())] = left
+    assert store.snapshot(digest) is not None  # this thread's first lookup
+    assert not is_open(left) and is_open(opened[-1])

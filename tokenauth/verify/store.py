@@ -162,7 +162,10 @@ class TokenStore:
             raise DatabaseUnavailable(error.__class__.__name__) from error
         self._local.connection = connection
         with self._lock:
-            self._open[(os.getpid(), threading.get_native_id())] = connection
+            key = (os.getpid(), threading.get_native_id())
+            # An ended thread whose id the system gave to this one: its connection goes.
+            replaced, self._open[key] = self._open.get(key), connection
+        self._close_quietly(replaced)
         return connection, True
 
     def _discard(self) -> None:
