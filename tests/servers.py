@@ -75,6 +75,9 @@ def tokenauth_env(database_url: str, instance_path: Path, **settings) -> dict:
         "TOKENAUTH_SECRET_KEY": "test-secret-key-" + "x" * 32,
         "TOKENAUTH_TOKEN_PEPPER": "test-pepper-" + "y" * 32,
     })
+    # No sweeps: a server's jittered sweep would change events and tokens that the tests
+    # sharing its database are counting (a shared stack pruned a sweeper test's events).
+    settings.setdefault("sweep_interval", 0)
     env.update({f"TOKENAUTH_{key.upper()}": str(value) for key, value in settings.items()})
     return env
 

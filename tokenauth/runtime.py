@@ -76,7 +76,8 @@ class Runtime:
                             BasicPasswordAuth(app, signin), throttle, alarms)
         deliverer = (Deliverer(engine, settings.webhook_url, settings.webhook_secret)
                      if settings.webhook_url else None)
-        housekeeper = Housekeeper(deliverer, Sweeper(engine, settings, listener.forget))
+        housekeeper = Housekeeper(deliverer, Sweeper(engine, settings, listener.forget),
+                                  sweep_every=settings.sweep_interval)
         return cls(settings, TrustedProxies(settings.trusted_networks), metrics, counters,
                    throttle, signin, cache, listener, store, recorder, verifier, housekeeper,
                    alarms)

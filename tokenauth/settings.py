@@ -92,6 +92,7 @@ class Settings:
     expiry_warning_days: int = setting(7, minimum=1)
     event_retention_days: int = setting(365, minimum=1)
     inactive_token_days: int | None = setting(None, minimum=1)  # unset: never revoked for it
+    sweep_interval: int = setting(300, minimum=0)  # seconds between sweeps; 0: none here
     log_level: str = setting("INFO", choices=LOG_LEVELS)
 
     @property

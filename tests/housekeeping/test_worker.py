@@ -77,3 +77,30 @@ def test_the_thread_keeps_working_after_a_failed_tick(app):
     finally:
         worker.close()
     assert not worker._thread.is_alive()
+
+
+class CountingSweeps:
+    def __init__(self):
+        self.rounds = threading.Semaphore(0)
+
+    def run(self):
+        self.rounds.release()
+        return {}
+
+
+@pytest.mark.parametrize("interval, sweeps", [(0.05, True), (0, False)])
+def test_the_sweep_interval_decides_whether_this_server_sweeps(app, interval, sweeps):
+    """TOKENAUTH_SWEEP_INTERVAL=0 (e.g. all replicas but one; the tests' servers, which
+    share the test database) runs no sweeps at all."""
+    sweeper = CountingSweeps()
+    worker = Housekeeper(None, sweeper, poll=0.01, sweep_every=interval)
+    worker.start()
+    try:
+        assert sweeper.rounds.acquire(timeout=1) is sweeps
+    finally:
+        worker.close()
+
+
+def test_the_sweep_interval_reaches_the_housekeeper(make_app):
+    assert make_app(sweep_interval=0).extensions["tokenauth"].housekeeper.sweep_every == 0
+    assert make_app().extensions["tokenauth"].housekeeper.sweep_every == 300

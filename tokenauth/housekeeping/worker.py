@@ -17,7 +17,7 @@ from .delivery import BATCH
 
 log = logging.getLogger(__name__)
 POLL = 1.0            # seconds between looks at the outbox: first attempt within ~1 s
-SWEEP_EVERY = 300.0   # seconds between sweeps (each worker; jittered): day-scale policies
+SWEEP_EVERY = 300.0   # seconds between sweeps (each worker; jittered); 0: no sweeps
 DELIVERY_ROUNDS = 5   # outbox batches per tick at most
 
 
@@ -54,7 +54,7 @@ class Housekeeper:
             for _ in range(DELIVERY_ROUNDS):
                 if self.deliverer.deliver_due() < BATCH:
                     break
-        if sweep:
+        if sweep and self.sweep_every > 0:
             self.sweeper.run()
 
     def _run(self) -> None:
