@@ -54,14 +54,14 @@ class Housekeeper:
             for _ in range(DELIVERY_ROUNDS):
                 if self.deliverer.deliver_due() < BATCH:
                     break
-        if sweep and self.sweep_every > 0:
+        if sweep:
             self.sweeper.run()
 
     def _run(self) -> None:
         # Workers started together should not all sweep at the same moment.
         next_sweep = time.monotonic() + random.uniform(0, self.sweep_every)
         while not self._stop.is_set():
-            sweep = time.monotonic() >= next_sweep
+            sweep = self.sweep_every > 0 and time.monotonic() >= next_sweep
             if sweep:
                 next_sweep = time.monotonic() + self.sweep_every * random.uniform(0.8, 1.2)
             try:

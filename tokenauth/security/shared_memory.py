@@ -151,15 +151,7 @@ class SharedMemoryCounterStore:
             self._words[base + SLOTS + slot] = expires << HIT_BITS | hits
             return Count(hits, (expires - now) / 1000)
 
-    def get(self, key: str) -> Count:
-        # Every sharer reads the same mapped table, and reads are consistent with the writes (see the module's docstring): no lock, which every thread of every
-        # worker would queue for before each database lookup.
-        return self._read(key)
-
     def peek(self, key: str) -> Count:
-        return self._read(key)
-
-    def _read(self, key: str) -> Count:
         name, base = self._locate(key)
         words = self._words
         keys = words[base:base + SLOTS].tolist()
@@ -171,6 +163,10 @@ class SharedMemoryCounterStore:
             return NO_COUNT
         left = (value >> HIT_BITS) - int(self.clock() * 1000)
         return Count(value & MAX_HITS, left / 1000) if left > 0 else NO_COUNT
+
+    # Every sharer maps the same table and a read is consistent with the writes (module
+    # docstring), so the consistent read is the same lock-free read.
+    get = peek
 
     def merge(self, key: str, count: Count) -> None:
         name, base = self._locate(key)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
+from .options import load_server_options
+
 
 class TokenauthServer(BaseApplication):
     """gunicorn fed with tokenauth's settings instead of a command line or config file."""
@@ -45,7 +47,7 @@ def run(bind: str | None = None, workers: int | None = None, threads: int | None
                         ("SERVER", server)):
         if value is not None:
             os.environ[f"TOKENAUTH_{name}"] = str(value)
-    if os.environ.get("TOKENAUTH_SERVER", "").strip() == "granian":
+    if load_server_options(os.environ)[0].server == "granian":
         if importlib.util.find_spec("granian") is None:
             from ..startup import EXIT_STATUS, report
             pip = Path(sys.executable).parent / "pip"
@@ -55,6 +57,7 @@ def run(bind: str | None = None, workers: int | None = None, threads: int | None
         from . import granian_server
         granian_server.run()
         return
-    # Anything else is gunicorn; its master reports an invalid TOKENAUTH_SERVER and stops.
+    # Anything else is gunicorn; with invalid server variables the options are the defaults,
+    # and gunicorn's master reports them and stops.
     from . import gunicorn_config
     TokenauthServer(gunicorn_config.settings(os.environ)).run()
