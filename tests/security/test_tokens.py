@@ -93,6 +93,15 @@ def test_the_hash_of_a_known_token_never_changes():
         "5dcbba986b73f9ebe66e8dd1e8e6d0d34fa4bedbeab9cab02932f43a0300f611")  # openssl dgst -hmac
 
 
+def test_a_bound_hasher_hashes_each_token_on_its_own():
+    """/verify's hasher keys once and hashes on copies: no token may leave a trace in the
+    next one's hash."""
+    hash_token = tokens.token_hasher("pepper")
+    first, second = tokens.generate("tka"), tokens.generate("tka")
+    for token in (first, second, first):
+        assert hash_token(token) == hmac.new(b"pepper", token.encode(), hashlib.sha256).hexdigest()
+
+
 def test_hint_shows_prefix_and_last_four_only():
     token = tokens.generate("tka")
     assert tokens.hint(token) == f"tka_...{token[-4:]}"

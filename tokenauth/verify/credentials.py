@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
+from typing import NamedTuple
 
 from ..errors import VerifyDenied
 from ..security.tokens import looks_like_token
 
 
-@dataclasses.dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):  # a tuple: made on every /verify, twice as fast as a dataclass
     """``secret`` is a token (``is_token``) or a password; ``username`` comes with Basic."""
 
     secret: str

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from ..errors import VerifyDenied
 from ..models import iso_utc, token_status, utcnow
-from ..security.tokens import MalformedToken, parse, token_hash
+from ..security.tokens import MalformedToken, parse, token_hasher
 from .credentials import Credentials
 
 
@@ -55,7 +55,7 @@ class Verifier:
 
     def __init__(self, pepper: str, cache, changes, store, recorder, metrics,
                  password_signin, throttle, alarms):
-        self.pepper = pepper
+        self.hash_token = token_hasher(pepper)
         self.cache = cache
         self.changes = changes
         self.store = store
@@ -74,12 +74,9 @@ class Verifier:
         if not credentials.is_token:
             self.throttle.refuse_if_locked(client_ip, before_database=True)
             return self.password_signin(credentials.username, credentials.secret, client_ip)
-        try:
-            token = parse(credentials.secret)  # cheapest rejection: no database
-        except MalformedToken:
-            raise VerifyDenied("malformed") from None
-        digest = token_hash(self.pepper, token)
-        snap, identity = self.lookup(digest, client_ip)
+        token = credentials.secret  # token-shaped, at most 256 characters (read_credentials)
+        digest = self.hash_token(token)
+        snap, identity = self.lookup(digest, client_ip, token)
         # The indexed lookup found the row by equality; compare_digest re-checks in constant
         # time, so a collation or lookup quirk can never turn into an allow.
         if snap is None or not hmac.compare_digest(snap.token_hash, digest):
@@ -105,15 +102,22 @@ class Verifier:
             return dataclasses.replace(identity, cacheable=False)  # not reused past its expiry
         return identity
 
-    def lookup(self, digest: str, client_ip: str | None = None) -> tuple:
-        """``(snapshot, identity)`` for ``digest``, from the cache or one indexed query;
-        ``(None, None)`` when no token has that hash. Raises VerifyDenied ``rate_limited``
-        instead of a query for a locked client."""
+    def lookup(self, digest: str, client_ip: str | None, token: str) -> tuple:
+        """``(snapshot, identity)`` for ``token`` (whose hash is ``digest``), from the cache
+        or one indexed query; ``(None, None)`` when no token has that hash. Raises
+        VerifyDenied ``malformed`` for a token whose check digits are wrong and
+        ``rate_limited`` for a locked client, both instead of a query."""
         self.changes.ensure_running()
         found = self.cache.get(digest, self.changes.max_age())
         self.metrics.cache_lookup(hit=found is not None)
         if found is not None:
+            # Only looked-up tokens are cached, and each passed the check below first: a
+            # hit is a well-formed token, so its check digits are not computed again.
             return found
+        try:
+            parse(token)  # the cheapest rejection before the database
+        except MalformedToken:
+            raise VerifyDenied("malformed") from None
         self.throttle.refuse_if_locked(client_ip, before_database=True)
         read_at = self.changes.clock()
         snap = self.store.snapshot(digest)
