@@ -77,3 +77,33 @@ def test_a_dropped_connection_is_replaced_and_the_lookup_retried(uncached,
         connection.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
     assert client.get("/verify", headers=bearer(token)).status_code == 200
     assert this_threads_connection(app).info.backend_pid != backend_pid
+
+
+@pytest.mark.parametrize("prepared_before", [False, True], ids=["on-prepare", "on-execute"])
+def test_a_lookup_the_server_refuses_fails_closed_then_recovers(make_app, make_user,
+                                                                make_token, prepared_before):
+    """The server answers with an error (here: a column the statement names is gone), at
+    preparation or at execution of the prepared statement: 503, never an allow or a 500;
+    once the schema is back, the next lookup is allowed again."""
+    from sqlalchemy import text
+
+    from tokenauth.extensions import db
+
+    app = make_app(verify_cache_ttl=0)
+    token = make_token(make_user("alice")).raw
+    client = app.test_client()
+    if prepared_before:
+        assert client.get("/verify", headers=bearer(token)).status_code == 200
+
+    def rename(old, new):
+        with app.app_context(), db.engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE users RENAME COLUMN {old} TO {new}"))
+
+    rename("source", "source_away")
+    try:
+        response = client.get("/verify", headers=bearer(token))
+        assert (response.status_code, response.headers.get("X-Auth-Error")) == (503, "unavailable")
+        assert "X-Auth-User" not in response.headers
+    finally:
+        rename("source_away", "source")
+    assert client.get("/verify", headers=bearer(token)).status_code == 200
