@@ -14,6 +14,7 @@ from ..errors import DatabaseUnavailable, VerifyDenied
 from .credentials import read_credentials
 from .expiry import ExpiryWarning
 from .throttle import COUNTED_REASONS
+from .verifier import MICROCACHE_SECONDS
 
 log = logging.getLogger("tokenauth.verify")
 STATUS_LINES = {200: "200 OK", 401: "401 UNAUTHORIZED", 403: "403 FORBIDDEN",
@@ -21,6 +22,10 @@ STATUS_LINES = {200: "200 OK", 401: "401 UNAUTHORIZED", 403: "403 FORBIDDEN",
 CHALLENGES = (("WWW-Authenticate", 'Basic realm="tokenauth"'),
               ("WWW-Authenticate", 'Bearer realm="tokenauth"'))
 NO_BODY = (("Content-Length", "0"),)
+# Lets nginx's opt-in micro-cache (deploy/nginx/tokenauth-microcache.conf) reuse an allow.
+# Sent only when that config asks with X-Tokenauth-Microcache: a header costs every /verify
+# (gunicorn checks each one), and without the cache nobody reads this one.
+MICROCACHE_MARK = ("X-Accel-Expires", str(MICROCACHE_SECONDS))
 
 
 class VerifyEndpoint:
@@ -61,7 +66,10 @@ class VerifyEndpoint:
         except DatabaseUnavailable as error:
             log.error("verify: database unavailable: %s", error)
             return 503, [("X-Auth-Error", "unavailable"), *NO_BODY], "unavailable"
-        return 200, [*identity.headers, *self.expiry.headers(identity.expires_at), *NO_BODY], "ok"
+        headers = [*identity.headers, *self.expiry.headers(identity.expires_at), *NO_BODY]
+        if identity.cacheable and environ.get("HTTP_X_TOKENAUTH_MICROCACHE"):
+            headers.append(MICROCACHE_MARK)  # asked for by nginx's micro-cache config only
+        return 200, headers, "ok"
 
 
 def denial_headers(denial: VerifyDenied) -> list:

@@ -21,7 +21,7 @@ class BasicPasswordAuth:
             try:
                 user = self.signin.sign_in(db.session, username, password, client_ip,
                                            via="verify")
-                return Identity(user.username, user.id, user.source)
+                return Identity.of(user.username, user.id, user.source)
             except LockedOut as locked:
                 raise VerifyDenied("rate_limited", retry_after=locked.retry_after) from None
             except SignInBusy:  # nothing is locked: no Retry-After

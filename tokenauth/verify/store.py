@@ -14,12 +14,12 @@ replaced, and the statement retried once; any other database failure raises
 """
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import json
 import os
 import threading
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import psycopg
 from psycopg import pq
@@ -27,7 +27,7 @@ from psycopg.adapt import Transformer
 from psycopg.types.string import TextLoader
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..database.deadline import deadline
+from ..database.deadline import arm, deadline, disarm
 from ..errors import DatabaseUnavailable
 
 from .routes import RouteRules, compile_rules
@@ -51,8 +51,7 @@ TOUCH_ORIGIN_SQL = ("UPDATE token_origins SET last_seen_at = CASE WHEN last_seen
                     "THEN {p} ELSE last_seen_at END WHERE token_id = {p} AND origin = {p}")
 
 
-@dataclasses.dataclass(frozen=True)
-class TokenSnapshot:
+class TokenSnapshot(NamedTuple):  # a tuple: immutable (cached, shared) and quick to make
     """What /verify needs about a token and its owner: one row, cacheable per worker."""
 
     token_id: str
@@ -130,9 +129,12 @@ class TokenStore:
         dead on use is replaced and the statement retried once. Raises DatabaseUnavailable."""
         for attempt in (1, 2):
             connection, fresh = self._connection()
+            alarm = arm(connection, self.call_seconds)  # deadline() without its generator
             try:
-                with deadline(connection, self.call_seconds):
+                try:
                     return statement(connection, *args)
+                finally:
+                    disarm(alarm)  # before a broken connection is closed below
             except self._errors as error:
                 self._discard()
                 if attempt == 2 or fresh or not isinstance(error, self._stale):
