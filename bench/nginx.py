@@ -30,7 +30,8 @@ CACHE_KEY_JS = NGINX_DIR / "tokenauth_cache_key.js"
 SECTION = re.compile(r"# BEGIN tokenauth\.conf\n.*# END tokenauth\.conf\n", re.S)
 # Directives only the micro-cache variant has (checked against tokenauth.conf).
 MICROCACHE_ONLY = ("js_import", "js_set", "proxy_cache", "map $tokenauth_cache_key",
-                   "map $upstream_status", "proxy_ignore_headers", "proxy_no_cache")
+                   "map $upstream_status", "proxy_ignore_headers", "proxy_no_cache",
+                   "proxy_set_header X-Tokenauth-Microcache")
 
 
 @dataclasses.dataclass

@@ -110,15 +110,16 @@ class Verifier:
         ``rate_limited`` for a locked client, both instead of a query."""
         self.changes.ensure_running()
         found = self.cache.get(digest, self.changes.max_age())
-        self.metrics.cache_lookup(hit=found is not None)
         if found is not None:
             # Only looked-up tokens are cached, and each passed the check below first: a
             # hit is a well-formed token, so its check digits are not computed again.
+            self.metrics.cache_lookup(hit=True)
             return found
         try:
             parse(token)  # the cheapest rejection before the database
         except MalformedToken:
             raise VerifyDenied("malformed") from None
+        self.metrics.cache_lookup(hit=False)  # a malformed token is no lookup, as before
         self.throttle.refuse_if_locked(client_ip, before_database=True)
         read_at = self.changes.clock()
         snap = self.store.snapshot(digest)
