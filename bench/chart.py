@@ -9,14 +9,14 @@ COLOURS = {"limit": "#9e9e9e", "floor": "#455a64", "flask": "#78909c", "tokenaut
            "server": "#1e88e5"}
 
 
-def bars(rows: list, floor: float | None, path: Path, title: str) -> None:
-    """Horizontal bars, top to bottom in table order, each labelled with its ratio; a line
-    at the floor (1.0) and at issue 8's cached goal (0.9)."""
+def bars(rows: list, ratio, path: Path, title: str) -> None:
+    """Horizontal bars, top to bottom in table order, each labelled with ``ratio(row)`` to
+    the floor; a line at the floor (1.0) and at issue 8's cached goal (0.9)."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    measured = [row for row in rows if row.best is not None and floor]
+    measured = [row for row in rows if row.best is not None and ratio(row) is not None]
     if not measured:
         figure, axes = pyplot.subplots(figsize=(6, 1.5))
         axes.axis("off")
@@ -25,7 +25,7 @@ def bars(rows: list, floor: float | None, path: Path, title: str) -> None:
         pyplot.close(figure)
         return
     labels = [row.label for row in measured]
-    ratios = [row.best.rps / floor for row in measured]
+    ratios = [ratio(row) for row in measured]
     figure, axes = pyplot.subplots(figsize=(11, 0.34 * len(measured) + 1.6))
     positions = range(len(measured))[::-1]
     # The limit (nginx alone) is far right of the rest: clip its bar, keep its number.
@@ -42,7 +42,7 @@ def bars(rows: list, floor: float | None, path: Path, title: str) -> None:
     axes.axvline(0.9, color="#1e88e5", linewidth=1, linestyle="--")
     axes.text(0.9, len(measured) - 0.4, "cached goal 0.9 ", ha="right", fontsize=7,
               color="#1e88e5")
-    axes.set_xlabel("× the raw-WSGI floor measured in the same run (req/s ratio, best round)")
+    axes.set_xlabel("× the raw-WSGI floor of the same run (req/s ratio, best round)")
     axes.set_xlim(0, right * 1.08)
     axes.set_title(title, fontsize=10)
     figure.tight_layout()

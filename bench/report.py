@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import cache_ttl, chart
 from .environment import describe
-from .rows import Row
+from .rows import Row, ratio_beside_floor
 from .seed import power_of_ten
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -39,9 +39,24 @@ def _best_rps(rows: list[Row], key: str) -> float | None:
     return row.best.rps if row and row.best else None
 
 
-def table(rows: list[Row], floor: float | None, extra_header: str = "",
-          extra=lambda row: "") -> str:
-    """One line a row: best req/s, its p50 and p99, the ratio to the floor, then
+def against(floor: float | None):
+    """Each row's ratio: its best req/s over ``floor``."""
+    return lambda row: _ratio(row.best.rps, floor) if row.best else None
+
+
+def beside_floor(rows: list[Row]):
+    """Each row's ratio: its best round over the floor measured beside it in that round
+    (rows.ratio_beside_floor); falls back to the floor's best when it was not measured
+    beside the rows."""
+    floor = next((row for row in rows if row.key == "floor"), None)
+    if floor is None or not floor.ticks:
+        return against(_best_rps(rows, "floor"))
+    ratios = {row.key: ratio_beside_floor(row, floor) for row in rows}
+    return lambda row: ratios.get(row.key)
+
+
+def table(rows: list[Row], ratio, extra_header: str = "", extra=lambda row: "") -> str:
+    """One line a row: best req/s, its p50 and p99, ``ratio(row)`` to the floor, then
     ``extra(row)`` and the count of unexpected answers when there were any."""
     width = max([WIDTH] + [len(row.label) + 2 for row in rows])
     lines = [f"{'':<{width}}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× floor':>9}"
@@ -51,18 +66,18 @@ def table(rows: list[Row], floor: float | None, extra_header: str = "",
         if best is None:
             lines.append(f"{row.label:<{width}}  skipped: {row.error or 'not measured'}")
             continue
-        ratio = _ratio(best.rps, floor)
+        times = ratio(row)
         wrong = row.unexpected(best)
         note = f"  {wrong} unexpected answers" if wrong else ""
         lines.append(f"{row.label:<{width}}{best.rps:>9,.0f}{_ms(best.p50_ms):>9}"
                      f"{_ms(best.p99_ms):>9}"
-                     f"{'-' if ratio is None else f'{ratio:.2f}':>9}{extra(row):>10}{note}"
+                     f"{'-' if times is None else f'{times:.2f}':>9}{extra(row):>10}{note}"
                      .rstrip())
     return "\n".join(lines)
 
 
-def goals(rows: list[Row], floor: float | None) -> list[dict]:
-    """Issue 8's goals, each with the values it was judged on."""
+def goals(rows: list[Row], ratio) -> list[dict]:
+    """Issue 8's goals, each with the values it was judged on; ``ratio(row)`` to the floor."""
     auth_basic = _best_rps(rows, "auth_basic")
     measured = {(row.backend, row.size, row.scenario): row.best.rps
                 for row in rows if row.group == "tokenauth" and row.best}
@@ -78,11 +93,16 @@ def goals(rows: list[Row], floor: float | None) -> list[dict]:
         return {name(b, s): round(rps / base, 2) for (b, s, c), rps in measured.items()
                 if c == scenario and base and (backend is None or b == backend)}
 
+    def to_floor(scenario, backend=None):
+        return {name(row.backend, row.size): round(ratio(row), 2) for row in rows
+                if row.group == "tokenauth" and row.best and row.scenario == scenario
+                and ratio(row) is not None and (backend is None or row.backend == backend)}
+
     result = [
-        goal("cached ≥ 0.9× floor", ratios("cached", floor), lambda v: v >= 0.9),
-        goal("uncached ≥ 0.7× floor on SQLite", ratios("uncached", floor, "sqlite"),
+        goal("cached ≥ 0.9× floor", to_floor("cached"), lambda v: v >= 0.9),
+        goal("uncached ≥ 0.7× floor on SQLite", to_floor("uncached", "sqlite"),
              lambda v: v >= 0.7),
-        goal("uncached ≥ 0.5× floor on PostgreSQL", ratios("uncached", floor, "postgresql"),
+        goal("uncached ≥ 0.5× floor on PostgreSQL", to_floor("uncached", "postgresql"),
              lambda v: v >= 0.5),
         goal("cached ≥ 5× nginx auth_basic (bcrypt)", ratios("cached", auth_basic),
              lambda v: v >= 5),
@@ -109,7 +129,7 @@ def _goal_line(goal: dict) -> str:
     return f"  {verdict}  {goal['goal']}: {values or 'not measured'}"
 
 
-def sections(rows: list[Row], floor: float | None) -> list[str]:
+def sections(rows: list[Row], ratio) -> list[str]:
     out = []
     by_key = {row.key: row for row in rows}
     routes, cached = by_key.get("routes"), next((r for r in rows if r.scenario == "cached"), None)
@@ -139,10 +159,10 @@ def sections(rows: list[Row], floor: float | None) -> list[str]:
         answered = (counters.get('tokenauth_verify_total{outcome="ok"}', 0)
                     / max(micro.best.requests, 1))
         note = ("" if micro.extra.get("x_accel_expires") else
-                "; tokenauth sends no X-Accel-Expires yet, so nginx caches nothing and this row "
-                "shows no gain")
+                "; tokenauth sent no X-Accel-Expires when asked, so nginx caches nothing and "
+                "this row shows no gain")
         out.append(f"Micro-cache: {micro.best.rps:,.0f} req/s = "
-                   f"{_times(micro.best.rps, floor)} the floor, {_times(micro.best.rps, limit)} "
+                   f"{ratio(micro):.2f}× the floor, {_times(micro.best.rps, limit)} "
                    f"the limit; tokenauth answered "
                    f"about {min(answered, 1):.0%} of the verifies{note}")
     return out
@@ -152,7 +172,7 @@ def ttl_table(ttl_rows: list[Row], floor: float | None) -> str:
     def rate(row):
         value = cache_ttl.hit_rate(row)
         return "-" if value is None else f"{value:.1%}"
-    return table(ttl_rows, floor, "hit rate", rate)
+    return table(ttl_rows, against(floor), "hit rate", rate)
 
 
 def soak_lines(soaked: dict) -> list[str]:
@@ -180,24 +200,28 @@ def _mib(value) -> str:
     return "gone" if value is None else f"{value:.1f}"
 
 
-def row_record(row: Row, floor: float | None) -> dict:
+def row_record(row: Row, floor: float | None, ratio=None) -> dict:
+    """``ratio_to_floor``: ``ratio(row)`` (default: best over ``floor``); ``ratio_to_best_floor``
+    keeps best over best as well."""
     best = row.best
     return {"key": row.key, "label": row.label, "group": row.group, "backend": row.backend,
             "size": row.size, "scenario": row.scenario, "expect": row.expect,
             "error": row.error, "best": best.as_dict() if best else None,
-            "ratio_to_floor": _ratio(best.rps, floor) if best else None,
-            "rounds": [result.as_dict() for result in row.results],
+            "ratio_to_floor": (ratio or against(floor))(row),
+            "ratio_to_best_floor": _ratio(best.rps, floor) if best else None,
+            "rounds": [dict(result.as_dict(), round=tick[0] + 1, position=tick[1])
+                       for result, tick in zip(row.results, row.ticks)],
             "extra": {key: value for key, value in row.extra.items() if key != "flood_url"}}
 
 
-def write(record: dict, rows: list[Row], floor, title: str, suffix: str = "") -> Path:
+def write(record: dict, rows: list[Row], ratio, title: str, suffix: str = "") -> Path:
     """``bench/results/<UTC time><suffix>.json`` and ``.png``, and ``latest<suffix>.png``."""
     RESULTS.mkdir(exist_ok=True)
     stamp = record["started_at"].replace(":", "-")
     path = RESULTS / f"{stamp}{suffix}.json"
     path.write_text(json.dumps(_finite(record), indent=2, default=str, allow_nan=False) + "\n")
     png = RESULTS / f"{stamp}{suffix}.png"
-    chart.bars(rows, floor, png, title)
+    chart.bars(rows, ratio, png, title)
     (RESULTS / f"latest{suffix}.png").write_bytes(png.read_bytes())
     return path
 
@@ -214,12 +238,14 @@ def _finite(value):
 
 
 def main_report(harness, rows, ttl_rows, soaked, databases, seconds) -> dict:
-    floor = _best_rps(rows, "floor")
-    print("\n" + table(rows, floor))
-    judged = goals(rows, floor)
+    floor, ratio = _best_rps(rows, "floor"), beside_floor(rows)
+    print("\n" + table(rows, ratio))
+    print(f"× floor: each row's best round against the floor measured beside it in that round "
+          f"(bench/rows.py); the floor's own best run: {floor or 0:,.0f} req/s")
+    judged = goals(rows, ratio)
     print("\nGoals (issue 8), ratios from this run:")
     print("\n".join(_goal_line(goal) for goal in judged))
-    print("\n" + "\n".join(sections(rows, floor)))
+    print("\n" + "\n".join(sections(rows, ratio)))
     print("\nCache TTL study (issue 9):\n" + ttl_table(ttl_rows, floor))
     print("\nSoak:\n" + "\n".join(soak_lines(soaked)))
     record = {
@@ -227,14 +253,14 @@ def main_report(harness, rows, ttl_rows, soaked, databases, seconds) -> dict:
         "environment": describe(harness.knobs, harness.work), "floor_rps": floor,
         "databases": [{"label": d.label, "size": d.size,
                        "seeding_seconds": round(d.seeding_seconds, 2)} for d in databases],
-        "rows": [row_record(row, floor) for row in rows], "goals": judged,
+        "rows": [row_record(row, floor, ratio) for row in rows], "goals": judged,
         "ttl_study": [dict(row_record(row, floor), hit_rate=cache_ttl.hit_rate(row))
                       for row in ttl_rows],
         "soak": soaked,
     }
     title = (f"tokenauth /verify through nginx, {record['environment']['cores']} cores, "
              f"{harness.started_at}")
-    path = write(record, rows, floor, title)
+    path = write(record, rows, ratio, title)
     print(f"\nWrote {path.relative_to(RESULTS.parent.parent)} and "
           f"{path.with_suffix('.png').name} (also latest.png); took {seconds / 60:.1f} min")
     return record

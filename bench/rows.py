@@ -3,6 +3,12 @@
 Rounds are interleaved (every row once per round, the order reversed every other round,
 so slow drift of the machine does not favour one end of the table); each row keeps its
 best round by req/s, with that round's p50 and p99.
+
+The floor can be measured beside the rows (``run_rounds(..., floor=row)``): again after
+every ``FLOOR_EVERY`` rows of a round, so that each row's ratio is taken against the floor
+measured next to it (:func:`floor_beside`). On these 2 shared cores the same floor, run
+six times in a row, gave 6,809 to 8,752 req/s: the machine's speed drifts within a
+minute, and one lucky floor run lowered every ratio of a run measured against it.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from .servers import Server, scrape
 
 PATH = "/api/bench/items/42?page=1"
 SETTLE = 0.5  # seconds for requests still in flight when wrk stops to finish
+FLOOR_EVERY = 4  # rows measured between two runs of the floor, within a round
 COUNTED = ("microcache", "ttl")  # rows whose tokenauth counters are read around each run
 FLOOD_LEAD = 2  # seconds of flood before /verify is measured
 
@@ -37,6 +44,7 @@ class Row:
     scenario: str | None = None
     probe_headers: dict | None = None
     results: list = dataclasses.field(default_factory=list)
+    ticks: list = dataclasses.field(default_factory=list)  # (round, position) of each result
     error: str | None = None
     extra: dict = dataclasses.field(default_factory=dict)
 
@@ -113,19 +121,59 @@ def _under_flood(row: Row, knobs: Knobs, harness) -> wrk.Result:
     return result
 
 
-def run_rounds(rows: list[Row], knobs: Knobs, harness, title: str) -> None:
-    """Probe each row once, then measure all rows ``knobs.rounds`` times, interleaved."""
+def floor_beside(floor: Row, tick: tuple) -> float | None:
+    """The floor's req/s next to ``tick`` (round, position): the mean of its runs just
+    before and just after in that round (one of them at the ends of a round)."""
+    number, position = tick
+    runs = [(at, result.rps) for (round_, at), result in zip(floor.ticks, floor.results)
+            if round_ == number]
+    near = [rps for at, rps in runs if at < position][-1:] + \
+        [rps for at, rps in runs if at > position][:1]
+    return sum(near) / len(near) if near else None
+
+
+def ratio_beside_floor(row: Row, floor: Row) -> float | None:
+    """``row``'s best round against the floor measured beside it in that round."""
+    if row is floor:
+        return 1.0
+    best = row.best
+    if best is None:
+        return None
+    base = floor_beside(floor, row.ticks[row.results.index(best)])
+    return best.rps / base if base else None
+
+
+def _with_floor_runs(order: list[Row], floor: Row | None) -> list[Row]:
+    """``order`` with the floor first, then again after every ``FLOOR_EVERY`` other rows
+    and at the end."""
+    if floor is None:
+        return order
+    others = [row for row in order if row is not floor]
+    plan = [floor]
+    for index, row in enumerate(others, start=1):
+        plan.append(row)
+        if index % FLOOR_EVERY == 0 or index == len(others):
+            plan.append(floor)
+    return plan
+
+
+def run_rounds(rows: list[Row], knobs: Knobs, harness, title: str,
+               floor: Row | None = None) -> None:
+    """Probe each row once, then measure all rows ``knobs.rounds`` times, interleaved;
+    with ``floor`` (one of ``rows``), that row is measured beside the others too."""
     for row in rows:
         try:
             probe(row)
         except (RuntimeError, OSError) as error:
             row.error = f"probe failed: {error}"
             print(f"  skipped {row.label}: {row.error}", flush=True)
+    position = 0
     for number in range(knobs.rounds):
-        order = rows if number % 2 == 0 else rows[::-1]
+        order = _with_floor_runs(rows if number % 2 == 0 else rows[::-1], floor)
         for row in order:
             if row.error:
                 continue
+            position += 1
             try:
                 result = measure(row, knobs, harness)
             except (RuntimeError, OSError) as error:
@@ -133,6 +181,7 @@ def run_rounds(rows: list[Row], knobs: Knobs, harness, title: str) -> None:
                 print(f"  {title} round {number + 1}: {row.label}: FAILED {error}", flush=True)
                 continue
             row.results.append(result)
+            row.ticks.append((number, position))
             wrong = row.unexpected(result)
             flag = f"  ({wrong} unexpected answers)" if wrong else ""
             print(f"  {title} round {number + 1}/{knobs.rounds}: {row.label:<58}"

@@ -86,7 +86,7 @@ def main_run(harness: Harness) -> dict:
     print("Starting servers and nginx", flush=True)
     rows, soak_target = build_rows(harness, databases)
     print("\nMeasuring", flush=True)
-    run_rounds(rows, knobs, harness, "main")
+    run_rounds(rows, knobs, harness, "main", floor=next(row for row in rows if row.key == "floor"))
     harness.stop_all_but(soak_target[0])
     print("\nCache TTL study", flush=True)
     ttl_rows = cache_ttl.run(harness, ttl_db, tokens_file)
@@ -181,8 +181,9 @@ def optional_rows(harness: Harness, small, server, url, micro) -> list[Row]:
     else:
         print("  route rules: skipped: routes not supported yet", flush=True)
     if micro is not None:
-        # Does tokenauth mark its allows cacheable yet? Asked directly, not through nginx.
-        request = urllib.request.Request(f"{server.url}/verify", headers=bearer(small.token))
+        # Does tokenauth mark its allows cacheable? Asked directly, as the config asks.
+        request = urllib.request.Request(f"{server.url}/verify", headers={
+            **bearer(small.token), "X-Tokenauth-Microcache": "1"})
         with urllib.request.urlopen(request, timeout=10) as answer:
             accel = answer.headers.get("X-Accel-Expires")
         rows.append(Row("microcache", f"tokenauth {small.label}: cached, nginx micro-cache",

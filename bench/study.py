@@ -9,7 +9,7 @@ import time
 from .deploy import ROOT
 from .environment import describe
 from .harness import Harness
-from .report import row_record, table, write
+from .report import against, row_record, table, write
 from .rows import PATH, Row, run_rounds
 from .servers import FLASK_FLOOR, RAW_FLOOR
 from .wrk import Load
@@ -68,7 +68,7 @@ def run(harness: Harness) -> dict:
     print("\nMeasuring", flush=True)
     run_rounds(rows, knobs, harness, "study")
     floor = rows[0].best.rps if rows[0].best else None
-    print("\n" + table(rows, floor))
+    print("\n" + table(rows, against(floor)))
     print("\n" + matrix(rows, floor, [config for config, _ in configs]))
     goals = server_goals(rows)
     print("\n" + "\n".join(goals))
@@ -77,7 +77,7 @@ def run(harness: Harness) -> dict:
               "goals": goals,
               "rows": [dict(row_record(row, floor), config=row.extra["config"],
                             app=row.extra["app"]) for row in rows]}
-    path = write(record, rows, floor, f"WSGI servers behind nginx, {harness.started_at}",
+    path = write(record, rows, against(floor), f"WSGI servers behind nginx, {harness.started_at}",
                  "-servers")
     print(f"\nWrote {path.name} and {path.with_suffix('.png').name} (also latest-servers.png)")
     return record
