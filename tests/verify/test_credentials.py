@@ -5,10 +5,11 @@ import base64
 import pytest
 
 from tokenauth.errors import VerifyDenied
-from tokenauth.security.tokens import generate
+from tokenauth.security.tokens import checksum
 from tokenauth.verify.credentials import read_credentials
 
-TOKEN = generate("tka")
+# A fixed token: parameters must be the same in every pytest-xdist process.
+TOKEN = "tka_" + "Ab1" * 13 + "x" + checksum("tka_" + "Ab1" * 13 + "x")
 
 
 def basic_header(user: str, secret: str) -> str:
