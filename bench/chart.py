@@ -42,7 +42,7 @@ def bars(rows: list, ratio, path: Path, title: str) -> None:
     axes.axvline(0.9, color="#1e88e5", linewidth=1, linestyle="--")
     axes.text(0.9, len(measured) - 0.4, "cached goal 0.9 ", ha="right", fontsize=7,
               color="#1e88e5")
-    axes.set_xlabel("× the raw-WSGI floor of the same run (req/s ratio, best round)")
+    axes.set_xlabel("× the raw-WSGI floor of the same run (req/s ratio; docs/benchmark.md)")
     axes.set_xlim(0, right * 1.08)
     axes.set_title(title, fontsize=10)
     figure.tight_layout()

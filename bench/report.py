@@ -45,9 +45,9 @@ def against(floor: float | None):
 
 
 def beside_floor(rows: list[Row]):
-    """Each row's ratio: its best round over the floor measured beside it in that round
-    (rows.ratio_beside_floor); falls back to the floor's best when it was not measured
-    beside the rows."""
+    """Each row's ratio: the median over its rounds of each run over the floor measured
+    beside it (rows.ratio_beside_floor); falls back to best over the floor's best when
+    the floor was not measured beside the rows."""
     floor = next((row for row in rows if row.key == "floor"), None)
     if floor is None or not floor.ticks:
         return against(_best_rps(rows, "floor"))
@@ -240,8 +240,9 @@ def _finite(value):
 def main_report(harness, rows, ttl_rows, soaked, databases, seconds) -> dict:
     floor, ratio = _best_rps(rows, "floor"), beside_floor(rows)
     print("\n" + table(rows, ratio))
-    print(f"× floor: each row's best round against the floor measured beside it in that round "
-          f"(bench/rows.py); the floor's own best run: {floor or 0:,.0f} req/s")
+    print(f"req/s: each row's best round. × floor: the median over the rounds of each run "
+          f"divided by the floor measured beside it (bench/rows.py); the floor's own best "
+          f"run: {floor or 0:,.0f} req/s")
     judged = goals(rows, ratio)
     print("\nGoals (issue 8), ratios from this run:")
     print("\n".join(_goal_line(goal) for goal in judged))

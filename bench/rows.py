@@ -5,8 +5,9 @@ so slow drift of the machine does not favour one end of the table); each row kee
 best round by req/s, with that round's p50 and p99.
 
 The floor can be measured beside the rows (``run_rounds(..., floor=row)``): again after
-every ``FLOOR_EVERY`` rows of a round, so that each row's ratio is taken against the floor
-measured next to it (:func:`floor_beside`). On these 2 shared cores the same floor, run
+every ``FLOOR_EVERY`` rows of a round, so that each run of a row is divided by the floor
+measured next to it (:func:`floor_beside`), and the row's ratio is the median of those
+(:func:`ratio_beside_floor`). On these 2 shared cores the same floor, run
 six times in a row, gave 6,809 to 8,752 req/s: the machine's speed drifts within a
 minute, and one lucky floor run lowered every ratio of a run measured against it.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import statistics
 import time
 import urllib.error
 import urllib.request
@@ -133,14 +135,19 @@ def floor_beside(floor: Row, tick: tuple) -> float | None:
 
 
 def ratio_beside_floor(row: Row, floor: Row) -> float | None:
-    """``row``'s best round against the floor measured beside it in that round."""
+    """The median over ``row``'s rounds of its run divided by the floor measured beside it.
+
+    Both sides of each quotient are one ordinary run, so neither is favoured: a row's best
+    run over the floor beside it would set a maximum of three against a typical value
+    (run 2026-11-29T01-37-39Z: 0.03-0.05 higher than this median on cached rows)."""
     if row is floor:
         return 1.0
-    best = row.best
-    if best is None:
-        return None
-    base = floor_beside(floor, row.ticks[row.results.index(best)])
-    return best.rps / base if base else None
+    ratios = []
+    for result, tick in zip(row.results, row.ticks):
+        base = floor_beside(floor, tick)
+        if base:
+            ratios.append(result.rps / base)
+    return statistics.median(ratios) if ratios else None
 
 
 def _with_floor_runs(order: list[Row], floor: Row | None) -> list[Row]:

@@ -35,11 +35,12 @@ def test_a_row_is_compared_with_the_floor_runs_next_to_it_in_its_own_round():
     assert floor_beside(floor, (2, 20)) is None
 
 
-def test_the_ratio_is_the_best_round_over_its_own_floor():
-    floor = row("floor", [(0, 1, 1000), (0, 3, 1000), (1, 4, 4000), (1, 6, 4000)])
-    # Best round by req/s is round 1 (1,800), beside a fast floor: 0.45, not 1.8 (best over
-    # the other round's floor) nor 0.9 (its other round, 900 over 1,000).
-    tokenauth = row("cached", [(0, 2, 900), (1, 5, 1800)])
-    assert ratio_beside_floor(tokenauth, floor) == 0.45
+def test_the_ratio_is_the_median_of_each_run_over_the_floor_beside_it():
+    floor = row("floor", [(0, 1, 1000), (0, 3, 1000), (1, 4, 2000), (1, 6, 2000),
+                          (2, 7, 4000), (2, 9, 4000)])
+    # Each run over its own round's floor: 0.95, 0.6, 0.4; the median is 0.6. Not 0.4, the
+    # best run (1,600) over the floor beside it, which is also the best floor.
+    tokenauth = row("cached", [(0, 2, 950), (1, 5, 1200), (2, 8, 1600)])
+    assert ratio_beside_floor(tokenauth, floor) == 0.6
     assert ratio_beside_floor(floor, floor) == 1.0
     assert ratio_beside_floor(row("none", []), floor) is None
