@@ -173,7 +173,7 @@ class TokenStore:
     def _discard(self) -> None:
         with self._lock:
             connection = self._open.pop((os.getpid(), threading.get_native_id()), None)
-        self._local.connection = None
+        self._local.connection = self._local.prepared = None  # the statement goes with it
         self._close_quietly(connection)
 
     def _close_ended_threads(self) -> None:
