@@ -8,11 +8,11 @@ next tick.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
 
+from .. import process
 from .delivery import BATCH
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,9 @@ class Housekeeper:
 
     def start(self) -> None:
         """Start the thread in this process (each forked worker starts its own)."""
-        if self._pid == os.getpid() or self._stop.is_set():
+        if self._pid == process.pid() or self._stop.is_set():
             return
-        self._pid = os.getpid()
+        self._pid = process.pid()
         self._thread = threading.Thread(target=self._run, name="tokenauth-housekeeping",
                                         daemon=True)
         self._thread.start()
@@ -45,7 +45,7 @@ class Housekeeper:
         """Stop the thread, waiting for the current step (a claim left by a POST that
         outlives the wait expires with its lease, and another worker sends it again)."""
         self._stop.set()
-        if self._thread is not None and self._pid == os.getpid():
+        if self._thread is not None and self._pid == process.pid():
             self._thread.join(timeout)
 
     def tick(self, sweep: bool) -> None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import threading
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from .. import process
 from ..services import events, origins
 
 log = logging.getLogger(__name__)
@@ -78,11 +78,11 @@ class Alarms:
             log.error("canary events not written at shutdown: %s", error.__class__.__name__)
 
     def _ensure_running(self) -> None:
-        if self._pid == os.getpid():
+        if self._pid == process.pid():
             return
         with self._wake:
-            if self._pid != os.getpid():  # a forked worker starts its own
-                self._pid = os.getpid()
+            if self._pid != process.pid():  # a forked worker starts its own
+                self._pid = process.pid()
                 threading.Thread(target=self._run, name="tokenauth-alarms", daemon=True).start()
 
     def _run(self) -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 
+from .. import process
 from ..database.deadline import deadline
 from ..services.changes import CHANNEL, RETENTION
 
@@ -65,11 +65,11 @@ class ChangeListener:
     def ensure_running(self) -> None:
         """Start the thread in this process (a forked worker starts its own); nothing to do
         without a cache."""
-        if self._pid == os.getpid() or self._stop.is_set() or self.cache.ttl <= 0:
+        if self._pid == process.pid() or self._stop.is_set() or self.cache.ttl <= 0:
             return
         with self._lock:
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
+            if self._pid != process.pid():
+                self._pid = process.pid()
                 self._thread = threading.Thread(target=self._run, name="tokenauth-changes",
                                                 daemon=True)
                 self._thread.start()
@@ -84,7 +84,7 @@ class ChangeListener:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None and self._pid == os.getpid():
+        if self._thread is not None and self._pid == process.pid():
             self._thread.join(timeout=self.call_seconds + 2 * PULSE)
 
     # -- the thread ----------------------------------------------------------------------
