@@ -1,5 +1,8 @@
 """Metrics counted per worker and published in batches: the published values are exactly
 what observing each answer one by one would give."""
+import os
+import sys
+import threading
 import time
 
 import pytest
@@ -55,3 +58,64 @@ def test_counts_reach_the_registry_without_anyone_asking(metrics):
             return
         time.sleep(0.02)
     pytest.fail("the background flush never published the count")
+
+
+@pytest.fixture
+def frequent_thread_switches():
+    """Switch threads every microsecond or so, so a count that is not thread-safe loses
+    some in a test of this size."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(interval)
+
+
+def test_counts_from_many_threads_add_up_exactly_while_being_flushed(
+        metrics, frequent_thread_switches):
+    per_thread, generations, width = 1500, 2, 6
+    flushing = threading.Event()
+
+    def flush_all_along():
+        while not flushing.is_set():
+            metrics.flush()
+
+    def answer():
+        for index in range(per_thread):
+            metrics.cache_lookup(hit=index % 3 != 0)
+            metrics.verify_answered("ok" if index % 2 else "invalid", 0.0007)
+
+    flusher = threading.Thread(target=flush_all_along)
+    flusher.start()
+    for _ in range(generations):  # the first generation has ended when the second counts
+        threads = [threading.Thread(target=answer) for _ in range(width)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    flushing.set()
+    flusher.join()
+    text = metrics.exposition().decode()
+
+    answers = per_thread * generations * width
+    hits = sum(1 for index in range(per_thread) if index % 3) * generations * width
+    assert f'tokenauth_verify_total{{outcome="ok"}} {answers / 2}' in text
+    assert f'tokenauth_verify_total{{outcome="invalid"}} {answers / 2}' in text
+    assert f'tokenauth_verify_cache_total{{result="hit"}} {float(hits)}' in text
+    assert f'tokenauth_verify_cache_total{{result="miss"}} {float(answers - hits)}' in text
+    assert f"tokenauth_verify_duration_seconds_count {float(answers)}" in text
+
+
+def test_threads_that_ended_leave_their_counts_but_no_state(metrics):
+    def answer():
+        metrics.verify_answered("ok", 0.001)
+
+    for _ in range(50):  # request threads that come and go, as granian's do
+        thread = threading.Thread(target=answer)
+        thread.start()
+        thread.join()
+    text = metrics.exposition().decode()
+    assert 'tokenauth_verify_total{outcome="ok"} 50.0' in text
+    if os.path.isdir("/proc/self/task"):  # where ended threads can be told apart
+        assert len(metrics._threads) <= 1  # at most this thread's own (none counted here)
+    metrics.verify_answered("ok", 0.001)  # later counts add to the kept ones
+    assert 'tokenauth_verify_total{outcome="ok"} 51.0' in metrics.exposition().decode()
