@@ -1,6 +1,7 @@
 """The server study (issue 8): WSGI servers and gunicorn settings behind the same nginx
 (upstream keepalive), each serving the raw-WSGI floor, the bare Flask view and tokenauth
-(cached token, SQLite 10^3); ratios against the raw floor under the shipped settings.
+(cached and uncached token, SQLite 10^3); ratios against the raw floor under the shipped
+settings.
 Plus the cost of tokenauth's access log (the shipped config with ``accesslog = None``)."""
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from .rows import PATH, Row, run_rounds
 from .servers import FLASK_FLOOR, RAW_FLOOR
 from .wrk import Load
 
-SHIPPED = "gunicorn gthread 2×4 (shipped)"
-GRANIAN_SHIPPED = "granian 2×4 (tokenauth serve --server granian)"
+SHIPPED = "gunicorn gthread 3×4 (shipped)"
+GRANIAN_SHIPPED = "granian 3×4 (tokenauth serve --server granian)"
 CONFIGS = [
     (SHIPPED, {}),
     ("gunicorn sync, 2 workers", {"worker_class": "sync", "workers": 2}),
     ("gunicorn sync, 4 workers", {"worker_class": "sync", "workers": 4}),
+    ("gunicorn gthread 2×4 (shipped until 2026-11-29)", {"workers": 2, "threads": 4}),
     ("gunicorn gthread 2×8", {"workers": 2, "threads": 8}),
     ("gunicorn gthread 4×2", {"workers": 4, "threads": 2}),
-    ("gunicorn gthread 3×4", {"workers": 3, "threads": 4}),
+    ("gunicorn gthread 3×2", {"workers": 3, "threads": 2}),
     ("gunicorn gevent, 2 workers", {"worker_class": "gevent", "workers": 2}),
     ("granian 2 workers (WSGI)", None),
     # tokenauth as `tokenauth serve --server granian` ships it; the floors with the same
@@ -30,12 +32,14 @@ CONFIGS = [
     (GRANIAN_SHIPPED, None),
 ]
 QUIET_CONFIG = ROOT / "bench" / "gunicorn_no_access_log.py"
-APPS = (("raw WSGI", RAW_FLOOR), ("bare Flask", FLASK_FLOOR), ("tokenauth cached", None))
+APPS = (("raw WSGI", RAW_FLOOR), ("bare Flask", FLASK_FLOOR), ("tokenauth cached", None),
+        ("tokenauth uncached", None))
 
 
 def run(harness: Harness) -> dict:
     knobs = harness.knobs
-    configs = CONFIGS[:3] + CONFIGS[6:] if knobs.quick else CONFIGS
+    configs = [(config, options) for config, options in CONFIGS  # quick: no gthread variants
+               if not (knobs.quick and options and "threads" in options)]
     count = len(configs) * len(APPS) + 2
     estimate = 60 + count * knobs.rounds * (knobs.run_seconds + 0.5)
     print(f"tokenauth server study: {len(configs)} server settings × {len(APPS)} apps behind "
@@ -45,13 +49,14 @@ def run(harness: Harness) -> dict:
     print("Preparing the database", flush=True)
     database = harness.databases((1_000,), backends=("sqlite",))[0]
     harness.prepare([database])
-    env = harness.env(database)
+    envs = {"tokenauth uncached": harness.env(database, verify_cache_ttl=0)}
     rows = []
     for index, (config, options) in enumerate(configs):
         for app_label, app in APPS:
-            name = f"study{index}-{app_label.split()[0].lower()}"
+            name = f"study{index}-{app_label.replace(' ', '-').lower()}"
+            env = envs.get(app_label) or harness.env(database)
             if config == GRANIAN_SHIPPED:
-                server = harness.granian(name, env, app, workers=2, threads=4)
+                server = harness.granian(name, env, app, workers=3, threads=4)
             elif options is None:
                 server = harness.granian(name, env, app or "wsgi:app")
             else:
@@ -59,7 +64,8 @@ def run(harness: Harness) -> dict:
             rows.append(_row(harness, server, f"{config}: {app_label}", config, app_label,
                              database))
     for app_label, app in (APPS[0], APPS[2]):
-        server = harness.gunicorn(f"study-quiet-{app_label.split()[0].lower()}", env, app,
+        server = harness.gunicorn(f"study-quiet-{app_label.split()[0].lower()}",
+                                  harness.env(database), app,
                                   config=QUIET_CONFIG)
         rows.append(_row(harness, server, f"{SHIPPED}, access log off: {app_label}",
                          f"{SHIPPED}, access log off", app_label, database))
