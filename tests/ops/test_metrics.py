@@ -119,3 +119,29 @@ def test_threads_that_ended_leave_their_counts_but_no_state(metrics):
         assert len(metrics._threads) <= 1  # at most this thread's own (none counted here)
     metrics.verify_answered("ok", 0.001)  # later counts add to the kept ones
     assert 'tokenauth_verify_total{outcome="ok"} 51.0' in metrics.exposition().decode()
+
+
+def test_a_forked_child_publishes_only_its_own_counts(metrics):
+    for _ in range(3):
+        metrics.verify_answered("ok", 0.001)
+    metrics.flush()  # 3 published; 2 more counted but not yet published, the parent's own
+    metrics.verify_answered("ok", 0.001)
+    metrics.verify_answered("ok", 0.001)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports its published value, then leaves without cleanup
+        try:
+            metrics.verify_answered("ok", 0.001)
+            value = metrics.registry.get_sample_value(
+                "tokenauth_verify_total", {"outcome": "ok"}) if metrics.flush() is None else -1
+            os.write(write, str(value).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    reported = os.read(read, 100).decode()
+    os.close(read)
+    os.waitpid(child, 0)
+    assert reported == "4.0"  # the 3 it inherited published, plus its own 1
+    metrics.flush()
+    assert metrics.registry.get_sample_value(
+        "tokenauth_verify_total", {"outcome": "ok"}) == 5.0  # the parent's, unchanged

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import os
 import threading
+import weakref
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -54,6 +55,16 @@ class Metrics:
         self._published = _Counts()  # what the Prometheus values hold so far
         self._flusher: threading.Thread | None = None
         self._stopped = threading.Event()
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (metrics := ref()) and metrics._forked())
+
+    def _forked(self) -> None:
+        """A forked child counts and publishes its own: the parent's counts (published or
+        not), its lock (maybe held at the fork) and its flush thread stay with the parent."""
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._threads, self._ended, self._published = [], _Counts(), _Counts()
+        self._flusher = None
 
     # -- counting (the /verify path): this thread's own counts, no lock ------------------
     def _counts(self) -> "_Counts":
