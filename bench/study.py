@@ -15,15 +15,15 @@ from .rows import PATH, Row, run_rounds
 from .servers import FLASK_FLOOR, RAW_FLOOR
 from .wrk import Load
 
-SHIPPED = "gunicorn gthread 3×4 (shipped)"
-GRANIAN_SHIPPED = "granian 3×4 (tokenauth serve --server granian)"
+SHIPPED = "gunicorn gthread 2×4 (shipped)"
+GRANIAN_SHIPPED = "granian 2×4 (tokenauth serve --server granian)"
 CONFIGS = [
     (SHIPPED, {}),
     ("gunicorn sync, 2 workers", {"worker_class": "sync", "workers": 2}),
     ("gunicorn sync, 4 workers", {"worker_class": "sync", "workers": 4}),
-    ("gunicorn gthread 2×4 (shipped until 2026-11-29)", {"workers": 2, "threads": 4}),
     ("gunicorn gthread 2×8", {"workers": 2, "threads": 8}),
     ("gunicorn gthread 4×2", {"workers": 4, "threads": 2}),
+    ("gunicorn gthread 3×4", {"workers": 3, "threads": 4}),
     ("gunicorn gthread 3×2", {"workers": 3, "threads": 2}),
     ("gunicorn gevent, 2 workers", {"worker_class": "gevent", "workers": 2}),
     ("granian 2 workers (WSGI)", None),
@@ -56,7 +56,7 @@ def run(harness: Harness) -> dict:
             name = f"study{index}-{app_label.replace(' ', '-').lower()}"
             env = envs.get(app_label) or harness.env(database)
             if config == GRANIAN_SHIPPED:
-                server = harness.granian(name, env, app, workers=3, threads=4)
+                server = harness.granian(name, env, app, workers=2, threads=4)
             elif options is None:
                 server = harness.granian(name, env, app or "wsgi:app")
             else:

@@ -70,7 +70,7 @@ def db_current():
 @click.option("--bind", metavar="HOST:PORT",
               help="Where to listen (unix:PATH for a socket). [TOKENAUTH_BIND; 127.0.0.1:8080]")
 @click.option("--workers", type=click.IntRange(min=1),
-              help="Worker processes. [TOKENAUTH_WORKERS; 3]")
+              help="Worker processes. [TOKENAUTH_WORKERS; 2]")
 @click.option("--threads", type=click.IntRange(min=1),
               help="Threads per worker. [TOKENAUTH_THREADS; 4]")
 @click.option("--server", type=click.Choice(["gunicorn", "granian"]),

@@ -13,9 +13,9 @@ SERVERS = ("gunicorn", "granian")
 class ServerOptions:
     server: str = setting("gunicorn", choices=SERVERS)
     bind: str = "127.0.0.1:8080"
-    # 3 on 2 cores: more processes (each with its own GIL) than cores served /verify
-    # 10-25% faster than 2 in the server study (docs/benchmark.md).
-    workers: int = setting(3, minimum=1)
+    # 2 on 2 cores: 3 served SQLite /verify 5-9% faster but holds 50% more database
+    # connections, and ran PostgreSQL out of them in the benchmark (docs/benchmark.md).
+    workers: int = setting(2, minimum=1)
     threads: int = setting(4, minimum=1)
     access_log: str | None = "-"  # a file, - for standard output, empty for none
     access_log_verify: bool = False  # also a line per allowed /verify (nginx logs those)
