@@ -1,5 +1,9 @@
 """The remembered process id follows forks: a forked worker must start its own threads."""
 import os
+import threading
+import time
+
+import pytest
 
 from tokenauth import process
 
@@ -19,3 +23,17 @@ def test_a_forked_child_sees_its_own_id():
     os.close(read)
     os.waitpid(child, 0)
     assert int(seen) == int(actual) == child != process.pid()
+
+
+def test_a_thread_is_ended_once_it_has_returned():
+    if not process.can_tell_ended_threads():
+        pytest.skip("this system does not list a process's threads")
+    ids = []
+    thread = threading.Thread(target=lambda: ids.append(threading.get_native_id()))
+    thread.start()
+    thread.join()  # may return just before the system thread is gone
+    deadline = time.monotonic() + 5
+    while not process.thread_ended(ids[0]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert process.thread_ended(ids[0])
+    assert not process.thread_ended(threading.get_native_id())

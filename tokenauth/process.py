@@ -1,13 +1,15 @@
-"""This process's id, without a system call.
+"""This process and its threads.
 
 ``os.getpid()`` is a system call on every use (glibc stopped caching it), and /verify asks on
 every request whether its background threads run in this process or in a parent it was
-forked from. The id is read once at import and again in every forked child.
+forked from: :func:`pid` reads the id once at import and again in every forked child.
+:func:`thread_ended` tells whether a thread that left state behind is gone.
 """
 from __future__ import annotations
 
 import os
 
+TASKS = "/proc/self/task"  # one folder per live thread of this process (Linux)
 _pid = os.getpid()
 
 
@@ -22,3 +24,13 @@ os.register_at_fork(after_in_child=_forked)
 def pid() -> int:
     """``os.getpid()``, remembered."""
     return _pid
+
+
+def can_tell_ended_threads() -> bool:
+    return os.path.isdir(TASKS)
+
+
+def thread_ended(native_id: int) -> bool:
+    """Whether this process's thread ``native_id`` (``threading.get_native_id()``) has
+    ended; False where the system does not tell (no /proc)."""
+    return can_tell_ended_threads() and not os.path.isdir(f"{TASKS}/{native_id}")

@@ -9,8 +9,8 @@ prometheus_client's values at most once a second (and when the worker stops): ea
 prometheus_client increment writes a shared memory file, which cost /verify about 15 µs of
 its 35 µs. So ``/metrics`` may be up to one second behind. Counting takes no lock: only its
 own thread writes a thread's counts. A lock shared by every request thread (two a /verify)
-formed convoys under load, as in verify/cache.py: through nginx, cached /verify served
-about 3% more requests without it.
+formed convoys under load, as in verify/cache.py: in A/B runs through nginx (on a noisy
+host), cached /verify served about 3% more requests without it.
 """
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ import weakref
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from .. import process
+
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 FLUSH_INTERVAL = 1.0  # seconds
-TASKS = "/proc/self/task"  # one folder per live thread of this process (Linux)
 
 
 class Metrics:
@@ -165,8 +166,7 @@ class _Counts:
     def ended(self) -> bool:
         """Whether the owning thread has ended (Linux lists live threads in /proc; elsewhere
         a thread's counts are kept as if it lived)."""
-        return (self.native_id is not None and os.path.isdir(TASKS)
-                and not os.path.isdir(f"{TASKS}/{self.native_id}"))
+        return self.native_id is not None and process.thread_ended(self.native_id)
 
     def copy(self) -> "_Counts":
         copy = _Counts()

@@ -27,12 +27,12 @@ from psycopg.adapt import Transformer
 from psycopg.types.string import TextLoader
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import process
 from ..database.deadline import arm, deadline, disarm
 from ..errors import DatabaseUnavailable
 
 from .routes import RouteRules, compile_rules
 
-TASKS = "/proc/self/task"  # one folder per live thread of this process (Linux)
 
 _COLUMNS = ("t.id, t.token_hash, t.user_id, u.username, u.source, u.active, t.expires_at, "
             "t.revoked_at, t.scopes, t.allowed_origins, t.last_accessed_at, "
@@ -86,7 +86,7 @@ class TokenStore:
         self._local = threading.local()
         self._open: dict[tuple, object] = {}  # (pid, native thread id) -> its connection
         self._lock = threading.Lock()
-        self._sweeps = os.path.isdir(TASKS)
+        self._sweeps = process.can_tell_ended_threads()
 
     # -- statements --------------------------------------------------------------------
     def snapshot(self, token_hash: str) -> TokenSnapshot | None:
@@ -184,7 +184,7 @@ class TokenStore:
         pid = os.getpid()
         with self._lock:
             ended = [key for key in self._open
-                     if key[0] != pid or not os.path.isdir(f"{TASKS}/{key[1]}")]
+                     if key[0] != pid or process.thread_ended(key[1])]
             connections = [(key[0], self._open.pop(key)) for key in ended]
         for owner, connection in connections:
             if owner == pid:
