@@ -2,6 +2,7 @@
 import os
 import threading
 import time
+import weakref
 
 import pytest
 
@@ -37,3 +38,28 @@ def test_a_thread_is_ended_once_it_has_returned():
         time.sleep(0.01)
     assert process.thread_ended(ids[0])
     assert not process.thread_ended(threading.get_native_id())
+
+
+def test_in_forked_children_calls_a_living_object_and_forgets_a_dead_one():
+    class Renewed:
+        renewed = False
+
+        def renew(self):
+            self.renewed = True
+
+    living, dead = Renewed(), Renewed()
+    process.in_forked_children(living.renew)
+    process.in_forked_children(dead.renew)
+    dead_ref = weakref.ref(dead)
+    del dead
+    assert dead_ref() is None  # registering kept no strong reference to it
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(write, b"yes" if living.renewed else b"no")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 10)
+    os.close(read)
+    os.waitpid(child, 0)
+    assert answer == b"yes" and not living.renewed  # only in the child

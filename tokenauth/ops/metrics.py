@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import os
 import threading
-import weakref
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -56,8 +55,7 @@ class Metrics:
         self._published = _Counts()  # what the Prometheus values hold so far
         self._flusher: threading.Thread | None = None
         self._stopped = threading.Event()
-        ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (metrics := ref()) and metrics._forked())
+        process.in_forked_children(self._forked)
 
     def _forked(self) -> None:
         """A forked child counts and publishes its own: the parent's counts (published or

@@ -45,9 +45,9 @@ import struct
 import tempfile
 import threading
 import time
-import weakref
 from pathlib import Path
 
+from .. import process
 from .counters import NO_COUNT, Count
 
 FOLDER_ENV = "TOKENAUTH_COUNTERS_DIR"  # set by gunicorn's master for its workers
@@ -125,8 +125,7 @@ class SharedMemoryCounterStore:
         self._locate = functools.lru_cache(maxsize=4096)(self._hash_name)
         self._fd = None
         self._reopen()
-        ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (store := ref()) and store._reopen())
+        process.in_forked_children(self._reopen)
 
     def _reopen(self) -> None:
         """A lock descriptor of this process's own (an inherited one would share its flock
