@@ -102,6 +102,24 @@ def test_a_bound_hasher_hashes_each_token_on_its_own():
         assert hash_token(token) == hmac.new(b"pepper", token.encode(), hashlib.sha256).hexdigest()
 
 
+@settings(max_examples=300, deadline=None)
+@given(pepper=st.text(max_size=200), token=st.text(max_size=300))
+def test_the_bound_hasher_is_rfc_2104_hmac_for_every_pepper_and_token(pepper, token):
+    """The hasher builds HMAC from two prepared SHA-256 states: it must equal ``hmac.new``
+    for peppers shorter than, exactly and longer than SHA-256's 64-byte block (hashed
+    first), in any script, or stored hashes would stop matching."""
+    expected = hmac.new(pepper.encode(), token.encode(), hashlib.sha256).hexdigest()
+    assert tokens.token_hasher(pepper)(token) == expected
+
+
+@pytest.mark.parametrize("length", [0, 1, 63, 64, 65, 128, 1000])
+def test_the_bound_hasher_matches_hmac_at_the_block_boundaries(length):
+    pepper = "p" * length
+    token = tokens.generate("tka")
+    assert tokens.token_hasher(pepper)(token) == hmac.new(
+        pepper.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
 def test_hint_shows_prefix_and_last_four_only():
     token = tokens.generate("tka")
     assert tokens.hint(token) == f"tka_...{token[-4:]}"

@@ -16,6 +16,7 @@ BODY_LENGTH = 40
 CHECK_LENGTH = 6
 # Longer than any token we issue, short enough that hashing a hostile header is free.
 MAX_TOKEN_LENGTH = 256
+_SHA256_BLOCK = 64  # bytes: HMAC pads its key to this
 TOKEN_RE = re.compile(r"[a-z0-9]+_[0-9A-Za-z]{46,}")
 
 
@@ -71,17 +72,26 @@ def token_hash(pepper: str, token: str) -> str:
 def token_hasher(pepper: str):
     """``token_hash`` with the pepper bound: a function of the token alone, for /verify.
 
-    The key is prepared once and each token hashed on a copy (``HMAC.copy``, made for
-    messages that share a start), a third cheaper than a new HMAC per token. Not
-    ``hmac.digest``: OpenSSL's one-shot HMAC lets go of the GIL for every call, and with
-    four request threads that handed the GIL over on nearly every /verify (3× its CPU).
+    RFC 2104 HMAC-SHA256, as ``hmac.new`` computes it, from the two SHA-256 states the key
+    starts (key XOR ipad, key XOR opad), prepared once: each token then costs two state
+    copies and two short hashes, half of what copying an ``hmac`` object costs (its
+    OpenSSL context is copied again to finalise). Not ``hmac.digest``: OpenSSL's one-shot
+    HMAC lets go of the GIL for every call, and with four request threads that handed the
+    GIL over on nearly every /verify (3× its CPU). The tests check it against ``hmac.new``.
     """
-    keyed = hmac.new(pepper.encode("utf-8"), digestmod=hashlib.sha256)
+    key = pepper.encode("utf-8")
+    if len(key) > _SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    inner_start = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+    outer_start = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
 
     def hash_token(token: str) -> str:
-        hashed = keyed.copy()
-        hashed.update(token.encode("utf-8"))
-        return hashed.hexdigest()
+        inner = inner_start.copy()
+        inner.update(token.encode("utf-8"))
+        outer = outer_start.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     return hash_token
 
