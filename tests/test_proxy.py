@@ -65,3 +65,36 @@ def test_a_prefix_that_is_not_a_plain_path_is_ignored(client, prefix):
 def test_a_plain_prefix_is_applied(client):
     response = client.get("/", headers={"X-Forwarded-Prefix": "/tools/auth"})
     assert response.location == "/tools/auth/tokens"
+
+
+def proxies_trusting_loopback():
+    import ipaddress
+    from tokenauth.proxy import TrustedProxies
+    return TrustedProxies([ipaddress.ip_network("127.0.0.0/8")])
+
+
+@pytest.mark.parametrize("peer, forwarded, expected", [
+    ("127.0.0.1", "203.0.113.5", "203.0.113.5"),
+    ("192.0.2.10", "203.0.113.5", "192.0.2.10"),  # untrusted: its header is ignored
+    ("127.0.0.1", None, "127.0.0.1"),
+    ("::ffff:127.0.0.1", "2001:DB8::1", "2001:db8::1"),
+])
+def test_the_decided_address_is_the_same_every_time_a_pair_comes_back(peer, forwarded,
+                                                                          expected):
+    """/verify's client addresses are remembered per (peer, forwarded header) pair: the
+    tenth answer must be the first one, for trusted and untrusted peers alike."""
+    proxies = proxies_trusting_loopback()
+    environ = {"REMOTE_ADDR": peer, **({"HTTP_X_REAL_IP": forwarded} if forwarded else {})}
+    assert [proxies.client_address(dict(environ)) for _ in range(10)] == [expected] * 10
+
+
+def test_a_long_forwarded_list_is_decided_but_never_remembered():
+    """A client behind an untrusted peer can send any X-Forwarded-For: long ones must not
+    fill the worker's memory, and a trusted one still names its last address."""
+    proxies = proxies_trusting_loopback()
+    long_list = ", ".join(["198.51.100.7"] * 40) + ", 203.0.113.9"
+    assert proxies.client_address({"REMOTE_ADDR": "127.0.0.1",
+                                   "HTTP_X_FORWARDED_FOR": long_list}) == "203.0.113.9"
+    assert proxies.client_address({"REMOTE_ADDR": "192.0.2.10",
+                                   "HTTP_X_FORWARDED_FOR": long_list}) == "192.0.2.10"
+    assert proxies._client_of.cache_info().currsize == 0

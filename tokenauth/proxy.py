@@ -21,6 +21,7 @@ TRUSTED_ENVIRON_KEY = "tokenauth.trusted_proxy"
 # A mount prefix is a plain path: "/auth", "/tools/tokens". Never "//host", "/\\host", "/..".
 PREFIX_RE = re.compile(r"(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9._~-]+)+")
 MAX_ADDRESS_LENGTH = 64  # longer than any IPv6 text form with a zone id
+MAX_FORWARDED_LENGTH = 256  # longer X-Forwarded-For lists are decided but not cached
 
 
 @functools.lru_cache(maxsize=4096)
@@ -43,6 +44,9 @@ class TrustedProxies:
     def __init__(self, networks):
         self.networks = tuple(networks)
         self._verdicts: dict[str, bool] = {}  # peer address -> trusted; peers are few
+        # /verify asks for every request, and the same few (peer, forwarded) pairs come back:
+        # one cached call instead of the trust check, the parsing and the normalising.
+        self._client_of = functools.lru_cache(maxsize=4096)(self._decide)
 
     def is_trusted(self, peer: str | None) -> bool:
         verdict = self._verdicts.get(peer)
@@ -57,12 +61,16 @@ class TrustedProxies:
     def client_address(self, environ) -> str | None:
         """The client's address: what a trusted proxy says it is, else the peer's."""
         peer = environ.get("REMOTE_ADDR")
-        if self.is_trusted(peer):
-            forwarded = environ.get("HTTP_X_REAL_IP") or environ.get("HTTP_X_FORWARDED_FOR")
-            if forwarded:
-                client = normalise_address(forwarded.rsplit(",", 1)[-1].strip())
-                if client:
-                    return client
+        forwarded = environ.get("HTTP_X_REAL_IP") or environ.get("HTTP_X_FORWARDED_FOR")
+        if forwarded and len(forwarded) > MAX_FORWARDED_LENGTH:  # kept out of the cache
+            return self._decide(peer, forwarded)
+        return self._client_of(peer, forwarded)
+
+    def _decide(self, peer: str | None, forwarded: str | None) -> str | None:
+        if forwarded and self.is_trusted(peer):
+            client = normalise_address(forwarded.rsplit(",", 1)[-1].strip())
+            if client:
+                return client
         return normalise_address(peer)
 
 
