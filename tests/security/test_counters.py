@@ -70,3 +70,15 @@ def test_merge_raises_a_count_to_a_higher_one_with_its_end(store, clock):
     assert store.get("new") == NO_COUNT
     store.merge("k", Count(9, 0))  # already over: nothing to keep
     assert store.get("k").hits == 7
+
+
+def test_the_flag_is_up_for_its_time_and_a_shorter_raise_never_lowers_it(store, clock):
+    assert not store.flag_is_up()
+    store.raise_flag(30)
+    store.raise_flag(5)  # a lock ending sooner: the longer one still holds the flag up
+    clock.now += 29.9
+    assert store.flag_is_up()
+    clock.now += 0.2
+    assert not store.flag_is_up()
+    store.raise_flag(0.0001)  # the shortest raise still shows
+    assert store.flag_is_up()

@@ -61,6 +61,23 @@ def test_processes_mapping_one_file_count_exactly_together(counter_file, opened)
     assert SharedMemoryCounterStore(counter_file).get("k").hits == 1200
 
 
+def _raise_flag(path, seconds):
+    SharedMemoryCounterStore(path).raise_flag(seconds)
+
+
+def test_a_flag_raised_by_one_process_is_up_in_every_other(counter_file):
+    """A client locked by one worker is refused by all: the /verify throttle reads the
+    flag another worker raised before it reads any count."""
+    mine = SharedMemoryCounterStore(counter_file)
+    assert not mine.flag_is_up()
+    other = FORK.Process(target=_raise_flag, args=(counter_file, 60))
+    other.start()
+    other.join(timeout=60)
+    assert other.exitcode == 0
+    assert mine.flag_is_up()
+    assert SharedMemoryCounterStore(counter_file).flag_is_up()
+
+
 def test_threads_hammering_one_key_count_exactly(counter_file):
     store = SharedMemoryCounterStore(counter_file)
     barrier = threading.Barrier(8)

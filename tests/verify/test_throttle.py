@@ -131,6 +131,26 @@ def test_a_lock_counted_by_another_worker_stops_the_database_lookup(throttled, m
     assert store.lookups == lookups
 
 
+def test_while_nobody_is_locked_no_request_reads_a_count(throttled, make_user, make_token):
+    """Every /verify asks whether its client is locked: while nobody is, the store's flag
+    answers, and no client's count is read (below the limit, failures still count)."""
+    client, runtime, _, _ = throttled
+    valid = make_token(make_user("alice"))
+    counters, reads = runtime.counters, []
+    peek = counters.peek
+    counters.peek = lambda key: reads.append(key) or peek(key)
+    for _ in range(5):
+        assert verify(client, bearer(valid.raw)).status_code == 200
+    for _ in range(LIMIT - 1):
+        assert verify(client, unknown()).headers["X-Auth-Error"] == "invalid"
+    assert verify(client, bearer(valid.raw), ip=BYSTANDER).status_code == 200
+    assert reads == []
+    verify(client, unknown())  # the limit: ATTACKER is locked, and the flag is up
+    assert_rate_limited(verify(client, bearer(valid.raw)))
+    assert verify(client, bearer(valid.raw), ip=BYSTANDER).status_code == 200
+    assert reads == ["verify:" + ATTACKER, "verify:" + BYSTANDER]
+
+
 def test_password_guesses_count_and_are_refused_once_locked(make_app, make_user):
     app = make_app(verify_max_failures=LIMIT, allow_password_auth=True,
                    login_max_failures=100, login_ip_max_failures=100)

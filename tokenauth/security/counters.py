@@ -50,6 +50,15 @@ class CounterStore(Protocol):
     def clear(self, key: str) -> None:
         """Forget ``key``'s count."""
 
+    def raise_flag(self, seconds: float) -> None:
+        """Keep the store's one flag up for ``seconds`` from now, or longer when it already
+        is: the /verify throttle raises it for as long as a client is locked."""
+
+    def flag_is_up(self) -> bool:
+        """Whether the flag is up, as every sharer of the store sees it here (no other
+        server is asked). One memory read: the /verify throttle asks on every request,
+        and reads a client's count only while the flag is up."""
+
     def close(self) -> None:
         """Release what the store holds (files, connections)."""
 
@@ -62,6 +71,7 @@ class MemoryCounterStore:
         self.max_keys = max_keys or MAX_KEYS
         self._counts: dict[str, list] = {}  # key -> [hits, expires_at]
         self._lock = threading.Lock()
+        self._flag_until = float("-inf")
 
     def add(self, key: str, window: float) -> Count:
         with self._lock:
@@ -92,6 +102,13 @@ class MemoryCounterStore:
     def clear(self, key: str) -> None:
         with self._lock:
             self._counts.pop(key, None)
+
+    def raise_flag(self, seconds: float) -> None:
+        with self._lock:
+            self._flag_until = max(self._flag_until, self.clock() + seconds)
+
+    def flag_is_up(self) -> bool:
+        return self.clock() < self._flag_until
 
     def close(self) -> None:
         pass

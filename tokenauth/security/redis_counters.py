@@ -78,6 +78,13 @@ class RedisCounterStore:
     def merge(self, key: str, count: Count) -> None:
         self.local.merge(key, count)
 
+    # A lock learned from Redis raises the flag here (the throttle does, when it reads one).
+    def raise_flag(self, seconds: float) -> None:
+        self.local.raise_flag(seconds)
+
+    def flag_is_up(self) -> bool:
+        return self.local.flag_is_up()
+
     def clear(self, key: str) -> None:
         self.local.clear(key)
         self._remote(self.client.delete, self._name(key))

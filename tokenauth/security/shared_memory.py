@@ -5,9 +5,9 @@ holding one file, ``counters.bin``, with a random hash key in its header. Each w
 the file (``MAP_SHARED``), so a failure counted by one worker is seen by all of them. With
 no such folder (the tests' in-process app, the CLI) the table lives in this process only.
 
-The file: a header (magic, bucket count, 32-byte hash key), then ``buckets`` buckets of
-``SLOTS`` slots. A bucket is ``SLOTS`` key words followed by ``SLOTS`` value words, all
-native 64-bit integers at aligned offsets:
+The file: a header (magic, bucket count, 32-byte hash key, the end of ``raise_flag``'s flag
+in ms), then ``buckets`` buckets of ``SLOTS`` slots. A bucket is ``SLOTS`` key words followed
+by ``SLOTS`` value words, all native 64-bit integers at aligned offsets:
 
 - key word: the keyed BLAKE2b-64 of the counter's name (0 = empty). The key is random per
   server start, so nobody can craft names that collide or crowd one bucket;
@@ -38,6 +38,7 @@ import atexit
 import fcntl
 import functools
 import hashlib
+import math
 import mmap
 import os
 import shutil
@@ -53,7 +54,8 @@ from .counters import NO_COUNT, Count
 FOLDER_ENV = "TOKENAUTH_COUNTERS_DIR"  # set by gunicorn's master for its workers
 FILE_NAME = "counters.bin"
 MAGIC = 0x31544E434B544154  # "TATKCNT1"
-HEADER_WORDS = 8  # magic, buckets, 4 words of hash key, 2 spare: 64 bytes
+HEADER_WORDS = 8  # magic, buckets, 4 words of hash key, the flag, 1 spare: 64 bytes
+FLAG_WORD = 6  # the flag's end, in ms on CLOCK_MONOTONIC (0: never raised)
 SLOTS = 8
 BUCKETS = 8192  # 65,536 counters, 1 MiB
 HIT_BITS = 20
@@ -178,6 +180,15 @@ class SharedMemoryCounterStore:
                 slot = self._claim(name, base, now)
             expires = now + max(1, int(count.seconds_left * 1000))
             self._words[base + SLOTS + slot] = expires << HIT_BITS | min(count.hits, MAX_HITS)
+
+    def raise_flag(self, seconds: float) -> None:
+        with self._locked():
+            until = self._now_ms() + max(1, math.ceil(seconds * 1000))
+            if until > self._words[FLAG_WORD]:
+                self._words[FLAG_WORD] = until
+
+    def flag_is_up(self) -> bool:
+        return self._words[FLAG_WORD] > self.clock() * 1000  # one aligned word, no lock
 
     def clear(self, key: str) -> None:
         name, base = self._locate(key)

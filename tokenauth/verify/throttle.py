@@ -11,10 +11,12 @@ replicas through Redis when configured).
 
 Two checks, both by ``refuse_if_locked``:
 
-- on every request, local only: a read of the shared table (about 1 µs);
-- before a database lookup (a cache miss, a password): the same read again, so a lock
+- on every request, local only: while no client is locked, one word of the shared table
+  (the store's flag, raised for as long as any client is locked); while one is, a read of
+  the client's count (about 1 µs);
+- before a database lookup (a cache miss, a password): the client's count again, so a lock
   counted by another request meanwhile stops the lookup, and in Redis when configured, so
-  a lock counted on another replica does too.
+  a lock counted on another replica does too (and raises the flag here).
 
 Neither read takes the table's lock: a read sees each count as it was before a racing write
 or as it is after it, never a mix (``security/shared_memory.py``), which is all a locked
@@ -41,10 +43,14 @@ class FailureThrottle:
         locked. ``before_database``: the consistent read, in Redis too."""
         if not self.max_failures:
             return None
+        if not before_database and not self.store.flag_is_up():
+            return None  # nobody is locked: the client's count is not read
         key = _key(client_ip)
         count = self.store.get(key) if before_database else self.store.peek(key)
         if count.hits < self.max_failures:
             return None
+        if before_database:
+            self.store.raise_flag(count.seconds_left)  # a lock maybe learned from Redis
         return max(1, math.ceil(count.seconds_left))
 
     def refuse_if_locked(self, client_ip: str | None, before_database: bool = False) -> None:
@@ -56,7 +62,9 @@ class FailureThrottle:
     def failed(self, client_ip: str | None) -> None:
         """Count one ``malformed`` or ``invalid`` answer to ``client_ip``."""
         if self.max_failures:
-            self.store.add(_key(client_ip), self.window)
+            count = self.store.add(_key(client_ip), self.window)
+            if count.hits >= self.max_failures:
+                self.store.raise_flag(count.seconds_left)
 
 
 def _key(client_ip: str | None) -> str:
