@@ -66,25 +66,38 @@ class Metrics:
         self._flusher = None
 
     # -- counting (the /verify path): this thread's own counts, no lock ------------------
+    # Each counting method reads the thread's counts itself: a helper's frame costs more
+    # than the count (twice a /verify).
     def _counts(self) -> "_Counts":
         try:
             return self._local.counts
         except AttributeError:
-            counts = self._local.counts = _Counts(threading.get_native_id())
-            with self._lock:
-                self._threads.append(counts)
-            return counts
+            return self._first_counts()
+
+    def _first_counts(self) -> "_Counts":
+        """This thread's counts, new: registered for the flush, which starts with them."""
+        counts = self._local.counts = _Counts(threading.get_native_id())
+        with self._lock:
+            self._threads.append(counts)
+        if self._flusher is None:
+            self._start_flusher()
+        return counts
 
     def verify_answered(self, outcome: str, seconds: float) -> None:
-        counts = self._counts()
+        try:
+            counts = self._local.counts
+        except AttributeError:
+            counts = self._first_counts()
         counts.outcomes[outcome] = counts.outcomes.get(outcome, 0) + 1
         counts.buckets[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
         counts.seconds += seconds
-        if self._flusher is None:
-            self._start_flusher()
 
     def cache_lookup(self, hit: bool) -> None:
-        self._counts().cache[0 if hit else 1] += 1
+        try:
+            counts = self._local.counts
+        except AttributeError:
+            counts = self._first_counts()
+        counts.cache[0 if hit else 1] += 1
 
     def last_access_written(self, written: bool) -> None:
         if written:
