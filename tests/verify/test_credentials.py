@@ -19,6 +19,9 @@ def basic_header(user: str, secret: str) -> str:
 @pytest.mark.parametrize("header, expected", [
     (f"Bearer {TOKEN}", (TOKEN, None, True)),
     (f"  bearer   {TOKEN}  ", (TOKEN, None, True)),
+    (f"Bearer  {TOKEN}", (TOKEN, None, True)),  # the quick path's shape, one space too many
+    (f"Bearer {TOKEN} ", (TOKEN, None, True)),
+    (f"BEARER {TOKEN}", (TOKEN, None, True)),
     (basic_header("alice", TOKEN), (TOKEN, "alice", True)),
     (basic_header("alice", "a password"), ("a password", "alice", False)),
 ])
@@ -29,6 +32,8 @@ def test_what_is_read(header, expected):
 
 @pytest.mark.parametrize("header, reason", [
     (None, "missing"), ("   ", "missing"), ("Bearer", "malformed"), ("Bearer x", "malformed"),
+    ("Bearer ", "malformed"), (f"Bearer {TOKEN} x", "malformed"), (f"Bearer {TOKEN}\x00", "malformed"),
+    (f"Bearer {TOKEN}" + "A" * 300, "malformed"),  # longer than any token
     ("Token " + TOKEN, "malformed"), ("Basic %%%", "malformed"),
     (basic_header("alice", "a password"), "invalid"),  # passwords are off
 ])

@@ -27,7 +27,13 @@ def read_credentials(header: str | None, allow_password: bool) -> Credentials:
     there is no header, ``malformed`` when it cannot be read, ``invalid`` for a Basic
     password while password authentication is off.
     """
-    if header is None or not header.strip():
+    if header is None:
+        raise VerifyDenied("missing")
+    if header.startswith("Bearer "):  # as nearly every client writes it: one check
+        value = header[7:]
+        if looks_like_token(value):
+            return Credentials(value)
+    if not header.strip():
         raise VerifyDenied("missing")
     scheme, _, value = header.strip().partition(" ")
     value = value.strip()
@@ -35,7 +41,7 @@ def read_credentials(header: str | None, allow_password: bool) -> Credentials:
     if scheme == "bearer":
         if not looks_like_token(value):
             raise VerifyDenied("malformed")
-        return Credentials(secret=value)
+        return Credentials(value)
     if scheme == "basic":
         username, secret = _decode_basic(value)
         if looks_like_token(secret):
