@@ -142,3 +142,14 @@ def test_the_worker_hooks_leave_other_wsgi_apps_alone():
     worker = SimpleNamespace(wsgi=plain_app, pid=1)
     post_worker_init(worker)
     worker_exit(SimpleNamespace(log=None), worker)
+
+
+def test_the_worker_hooks_find_tokenauth_behind_the_stack_the_servers_run(app):
+    """The servers run the app's WSGI stack (tokenauth.serve.wsgi:application), not the
+    Flask app: the hooks that start the background threads and flush last-access times on
+    a graceful stop must still find its runtime."""
+    from tokenauth.serve.workers import app_runtime
+
+    runtime = app.extensions["tokenauth"]
+    assert app_runtime(app.wsgi_app) is runtime
+    assert app_runtime(app) is runtime

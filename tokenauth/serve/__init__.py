@@ -31,8 +31,8 @@ class TokenauthServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        from .wsgi import app
-        return app
+        from .wsgi import application
+        return application
 
 
 GRANIAN = "granian==2.8.7"  # the version granian_server is written against (requirements.txt)

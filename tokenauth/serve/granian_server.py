@@ -31,7 +31,7 @@ from ..startup import EXIT_STATUS, report
 from . import preflight, workers
 from .options import ServerOptions, bind_address, load_server_options
 
-APP = "tokenauth.serve.wsgi:app"
+APP = "tokenauth.serve.wsgi:application"
 # The combined log format's fields that granian has, without a query string (it may carry
 # anything) or a user (Basic credentials); "-" keeps the byte count's place.
 ACCESS_FORMAT = ('%(addr)s - - [%(time)s] "%(method)s %(path)s %(protocol)s" %(status)d - '
@@ -115,8 +115,8 @@ def announce(options: ServerOptions) -> None:
 
 def load_app():
     """Called in each worker: its own tokenauth app."""
-    from .wsgi import app
-    return app
+    from .wsgi import application
+    return application
 
 
 _serve_wsgi = MPServer._spawn_wsgi_worker.__wrapped__  # granian's WSGI worker body

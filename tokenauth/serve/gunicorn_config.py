@@ -16,7 +16,7 @@ def settings(environ) -> dict:
     options, _ = load_server_options(environ)
     workers.use_multiprocess_metrics(environ)
     return {
-        "wsgi_app": "tokenauth.serve.wsgi:app",
+        "wsgi_app": "tokenauth.serve.wsgi:application",
         "proc_name": "tokenauth",
         "bind": [options.bind],
         "workers": options.workers,

@@ -34,8 +34,10 @@ def create_shared_state() -> None:
 
 
 def app_runtime(app):
-    """The tokenauth runtime of a WSGI ``app``; None when the app is not tokenauth (the
-    benchmark's floors run under the same settings)."""
+    """The tokenauth runtime of a WSGI ``app`` (the Flask app or its stack, which the /verify
+    endpoint fronts); None when the app is not tokenauth (the benchmark's floors run under
+    the same settings)."""
+    app = getattr(app, "flask_app", app)
     extensions = getattr(app, "extensions", None)
     return extensions.get("tokenauth") if isinstance(extensions, dict) else None
 

@@ -15,4 +15,5 @@ def init_app(app, runtime) -> None:
     app.wsgi_app = VerifyEndpoint(app.wsgi_app, runtime.verifier, runtime.throttle,
                                   runtime.proxies, runtime.metrics,
                                   runtime.settings.allow_password_auth,
-                                  ExpiryWarning(runtime.settings.expiry_warning_days))
+                                  ExpiryWarning(runtime.settings.expiry_warning_days),
+                                  flask_app=app)

@@ -30,8 +30,9 @@ MICROCACHE_MARK = ("X-Accel-Expires", str(MICROCACHE_SECONDS))
 
 class VerifyEndpoint:
     def __init__(self, app, verifier, throttle, proxies, metrics, allow_password: bool,
-                 expiry=None):
+                 expiry=None, flask_app=None):
         self.app = app  # the Flask app's WSGI stack, for every other path
+        self.flask_app = flask_app  # whose stack this fronts (the server hooks find it here)
         self.verifier = verifier
         self.throttle = throttle
         self.proxies = proxies
