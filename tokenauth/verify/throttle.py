@@ -55,6 +55,8 @@ class FailureThrottle:
 
     def refuse_if_locked(self, client_ip: str | None, before_database: bool = False) -> None:
         """Raises VerifyDenied ``rate_limited`` with ``retry_after`` while locked."""
+        if not before_database and not self.store.flag_is_up():
+            return  # retry_after's first answer, without its call (every /verify asks)
         locked = self.retry_after(client_ip, before_database)
         if locked is not None:
             raise VerifyDenied("rate_limited", retry_after=locked)
