@@ -115,3 +115,26 @@ def test_a_deaf_listener_means_nothing_cached_older_than_a_second(make_app, alic
     runtime.changes.clock = cache.clock
     assert client.get("/verify", headers=bearer(token.raw)).status_code == 200
     assert len(calls) == 1  # older than a second: looked up again
+
+
+def test_a_forked_worker_starts_a_listener_of_its_own_at_its_first_lookup(make_app):
+    """gunicorn forks its workers from the master: a worker must not trust a listener
+    thread that runs only in its parent, or no revocation would ever reach its cache."""
+    import os
+    import threading
+
+    listener = listening(make_app(verify_cache_ttl=LONG_TTL)).extensions["tokenauth"].changes
+    listener.max_age()  # started here, in the parent
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports what it runs, then leaves without cleanup
+        before = any(t.name == "tokenauth-changes" for t in threading.enumerate())
+        listener.max_age()
+        after = any(t.name == "tokenauth-changes" for t in threading.enumerate())
+        os.write(write, f"{before} {after}".encode())
+        os._exit(0)
+    os.close(write)
+    seen = os.read(read, 100).decode()
+    os.close(read)
+    os.waitpid(child, 0)
+    assert seen == "False True"

@@ -44,12 +44,21 @@ class ChangeListener:
         self._listening_since = float("inf")
         self._thread: threading.Thread | None = None
         self._pid = None
+        self._started = False  # the thread runs in this process (False again in a fork)
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        process.in_forked_children(self._forked)
+
+    def _forked(self) -> None:
+        self._started = False  # a forked worker starts its own thread
+        self._lock = threading.Lock()  # the parent's may have been held at the fork
 
     def max_age(self) -> float | None:
         """How old a cached lookup may be: no limit beyond the cache's TTL while the
-        listener is hearing every change, else one second."""
+        listener is hearing every change, else one second. Starts the thread first where
+        it has not started in this process (every cached lookup asks)."""
+        if not self._started:
+            self.ensure_running()
         return None if self.clock() - self._alive_at < FRESH_FOR else UNTRUSTED_MAX_AGE
 
     def may_cache(self, read_at: float) -> bool:
@@ -73,6 +82,7 @@ class ChangeListener:
                 self._thread = threading.Thread(target=self._run, name="tokenauth-changes",
                                                 daemon=True)
                 self._thread.start()
+                self._started = True
 
     def forget(self, changes) -> None:
         """Drop the cached lookups of each ``(token_id, user_id)`` change (either may be None)."""

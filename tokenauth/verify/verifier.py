@@ -108,8 +108,7 @@ class Verifier:
         or one indexed query; ``(None, None)`` when no token has that hash. Raises
         VerifyDenied ``malformed`` for a token whose check digits are wrong and
         ``rate_limited`` for a locked client, both instead of a query."""
-        self.changes.ensure_running()
-        found = self.cache.get(digest, self.changes.max_age())
+        found = self.cache.get(digest, self.changes.max_age())  # max_age starts the listener
         if found is not None:
             # Only looked-up tokens are cached, and each passed the check below first: a
             # hit is a well-formed token, so its check digits are not computed again.
