@@ -123,3 +123,18 @@ def test_the_bound_hasher_matches_hmac_at_the_block_boundaries(length):
 def test_hint_shows_prefix_and_last_four_only():
     token = tokens.generate("tka")
     assert tokens.hint(token) == f"tka_...{token[-4:]}"
+
+
+TOKENISH = st.builds(lambda prefix, body, tail: f"{prefix}_{body}{tail}",
+                     st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True),
+                     st.from_regex(r"[0-9A-Za-z]{40,260}", fullmatch=True),
+                     st.sampled_from(["", " ", "\n", "_", "é", "\x00"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=st.one_of(st.text(max_size=300), TOKENISH))
+def test_the_shape_check_is_the_spec_pattern_and_the_length_bound(value):
+    """One compiled pattern does both checks (the length in a lookahead): it must say
+    exactly what the SPEC's pattern and the length bound say together, newlines included."""
+    expected = len(value) <= tokens.MAX_TOKEN_LENGTH and SPEC_RE.fullmatch(value) is not None
+    assert bool(tokens.looks_like_token(value)) is expected
