@@ -28,8 +28,21 @@ class LastAccessRecorder:
         self._lock = threading.Lock()
 
     def record(self, snapshot, at: datetime, origin: str | None) -> None:
-        """Note a successful use; write it now when it is due."""
-        if not self._is_due(snapshot, at, origin):
+        """Note a successful use; write it now when it is due, else keep it pending.
+
+        No lock on every allowed /verify: request threads queueing on one lock formed
+        convoys under load (see verify/cache.py). Dict reads and stores are single
+        operations the GIL keeps whole."""
+        stored = (snapshot.last_accessed_at, snapshot.last_accessed_origin)
+        known = self._stored.get(snapshot.token_id)
+        if known and (stored[0] is None or known[0] > stored[0]):
+            stored = known
+        if stored[0] is not None and stored[1] == origin and at - stored[0] < self.resolution:
+            pending = self._pending
+            pending[snapshot.token_id] = (at, origin)
+            if pending is not self._pending:  # a flush took that dict meanwhile, maybe before
+                with self._lock:              # this use was in it: keep it for the next one
+                    self._pending[snapshot.token_id] = (at, origin)
             return
         try:
             written = self._store(snapshot.token_id, at, origin, self.resolution.total_seconds())
@@ -55,23 +68,6 @@ class LastAccessRecorder:
                 token_id, origin, at):
             self.alarms.new_origin(token_id, origin, at)
         return self.store.record_access(token_id, at, origin, resolution_seconds)
-
-    def _is_due(self, snapshot, at: datetime, origin: str | None) -> bool:
-        # No lock here, on every allowed /verify: request threads queueing on one lock
-        # formed convoys under load (see verify/cache.py). Dict reads and stores are single
-        # operations the GIL keeps whole.
-        stored = (snapshot.last_accessed_at, snapshot.last_accessed_origin)
-        known = self._stored.get(snapshot.token_id)
-        if known and (stored[0] is None or known[0] > stored[0]):
-            stored = known
-        if stored[0] is None or stored[1] != origin or at - stored[0] >= self.resolution:
-            return True
-        pending = self._pending
-        pending[snapshot.token_id] = (at, origin)
-        if pending is not self._pending:  # a flush took that dict meanwhile, maybe before
-            with self._lock:              # this use was in it: keep it for the next one
-                self._pending[snapshot.token_id] = (at, origin)
-        return False
 
     def _forget_before(self, cutoff: datetime) -> None:
         self._stored = {key: use for key, use in self._stored.items() if use[0] > cutoff}
