@@ -2,6 +2,7 @@
 and a dropped connection replaced and retried once. (Failing closed when the database is
 gone: tests/verify/test_unavailable.py.)"""
 import tempfile
+from datetime import datetime, timezone
 
 import psycopg
 import pytest
@@ -107,3 +108,16 @@ def test_a_lookup_the_server_refuses_fails_closed_then_recovers(make_app, make_u
     finally:
         rename("source_away", "source")
     assert client.get("/verify", headers=bearer(token)).status_code == 200
+
+
+@pytest.mark.parametrize("stored, expected", [
+    ("2026-01-02 03:04:05.123456", datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)),
+    ("2026-01-02T03:04:05+02:00", datetime(2026, 1, 2, 1, 4, 5, tzinfo=timezone.utc)),
+    (None, None),
+])
+def test_stored_times_read_back_as_aware_utc_every_time(stored, expected):
+    """SQLite hands back text, remembered per text: the second reading must be the first."""
+    from tokenauth.verify.store import _aware
+    assert _aware(stored) == expected and _aware(stored) == expected
+    if expected is not None:
+        assert _aware(stored).tzinfo == timezone.utc

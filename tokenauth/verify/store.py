@@ -14,6 +14,7 @@ replaced, and the statement retried once; any other database failure raises
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import os
@@ -282,10 +283,15 @@ def _aware(value):
     if value is None:
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        return _aware_text(value)
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+@functools.lru_cache(maxsize=4096)  # uncached lookups read the same few times again and again
+def _aware_text(value: str) -> datetime:
+    return _aware(datetime.fromisoformat(value))
 
 
 def _json(value):

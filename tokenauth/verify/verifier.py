@@ -1,6 +1,7 @@
 """Deciding one /verify request: credentials and client address in, identity or denial out."""
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from datetime import datetime, timedelta
@@ -13,6 +14,8 @@ from .credentials import Credentials
 
 
 MICROCACHE_SECONDS = 1
+# Every uncached lookup of a token formats its expiry again (strftime is slow): remembered.
+_iso_utc = functools.lru_cache(maxsize=4096)(iso_utc)
 MICROCACHE_SPAN = timedelta(seconds=MICROCACHE_SECONDS)
 
 
@@ -39,7 +42,7 @@ class Identity(NamedTuple):  # a tuple: immutable (cached, shared by threads) an
                    ("X-Auth-Token-Id", token_id), ("X-Auth-Scopes", " ".join(scopes)),
                    ("X-Auth-Source", source))
         if expires_at is not None:
-            headers += (("X-Auth-Expires-At", iso_utc(expires_at)),)
+            headers += (("X-Auth-Expires-At", _iso_utc(expires_at)),)
         return cls(username, user_id, source, token_id, scopes, expires_at, cacheable, headers)
 
 
