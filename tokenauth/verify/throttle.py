@@ -43,8 +43,6 @@ class FailureThrottle:
         locked. ``before_database``: the consistent read, in Redis too."""
         if not self.max_failures:
             return None
-        if not before_database and not self.store.flag_is_up():
-            return None  # nobody is locked: the client's count is not read
         key = _key(client_ip)
         count = self.store.get(key) if before_database else self.store.peek(key)
         if count.hits < self.max_failures:
@@ -56,7 +54,7 @@ class FailureThrottle:
     def refuse_if_locked(self, client_ip: str | None, before_database: bool = False) -> None:
         """Raises VerifyDenied ``rate_limited`` with ``retry_after`` while locked."""
         if not before_database and not self.store.flag_is_up():
-            return  # retry_after's first answer, without its call (every /verify asks)
+            return  # nobody is locked: no client's count is read (every /verify asks)
         locked = self.retry_after(client_ip, before_database)
         if locked is not None:
             raise VerifyDenied("rate_limited", retry_after=locked)
