@@ -154,6 +154,7 @@ def test_a_claim_whose_worker_died_is_claimed_again_after_its_lease(app, make_us
 def test_two_workers_deliver_each_alert_exactly_once(app, make_user, make_token, clock):
     issued = make_token(make_user("alice"))
     ids = [alert(issued, origin=f"198.51.100.{n}") for n in range(20)]
+    clock.catch_up()
     with receiver() as target:
         workers = [deliverer(target.url, clock) for _ in range(2)]
         start = threading.Barrier(2)
