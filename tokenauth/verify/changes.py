@@ -43,7 +43,6 @@ class ChangeListener:
         self._listening = threading.Event()  # set once: every later change reaches us
         self._listening_since = float("inf")
         self._thread: threading.Thread | None = None
-        self._pid = None
         self._started = False  # the thread runs in this process (False again in a fork)
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -74,11 +73,10 @@ class ChangeListener:
     def ensure_running(self) -> None:
         """Start the thread in this process (a forked worker starts its own); nothing to do
         without a cache."""
-        if self._pid == process.pid() or self._stop.is_set() or self.cache.ttl <= 0:
+        if self._started or self._stop.is_set() or self.cache.ttl <= 0:
             return
         with self._lock:
-            if self._pid != process.pid():
-                self._pid = process.pid()
+            if not self._started:
                 self._thread = threading.Thread(target=self._run, name="tokenauth-changes",
                                                 daemon=True)
                 self._thread.start()
@@ -94,7 +92,7 @@ class ChangeListener:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None and self._pid == process.pid():
+        if self._thread is not None and self._started:  # not a parent's thread
             self._thread.join(timeout=self.call_seconds + 2 * PULSE)
 
     # -- the thread ----------------------------------------------------------------------
