@@ -100,3 +100,12 @@ def test_only_database_connections_can_be_bounded():
     with pytest.raises(TypeError):
         with deadline(object(), 1):
             pass
+
+
+def test_a_sqlite_deadline_ends_with_its_block(tmp_path):
+    connection = sqlite3.connect(tmp_path / "t.db")
+    assert query_within(connection, 0.05, "SELECT 1") == [(1,)]
+    time.sleep(0.1)  # past that deadline: a statement outside the block must run to its end
+    counted = connection.execute(COUNTING.format(limit=" LIMIT 3000000") +
+                                 "SELECT count(*) FROM n").fetchone()
+    assert counted == (3_000_000,)

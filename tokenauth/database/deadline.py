@@ -9,9 +9,12 @@ watchdog thread per process breaks the call's connection once the deadline passe
 - psycopg: ``shutdown()`` on a duplicate of the connection's socket. The blocked wait wakes
   up, libpq reads end-of-file and psycopg raises ``OperationalError``; the connection is
   then ``broken``, so a pool discards it.
-- sqlite3: ``Connection.interrupt()``: the running statement raises
-  ``OperationalError("interrupted")`` and the connection stays usable. SQLite does not
-  interrupt a wait for a lock; its busy timeout bounds that.
+- sqlite3: no thread. A progress handler, which SQLite calls every ``_SQLITE_STEPS``
+  virtual-machine steps (about 1 ms here), aborts the statement once the deadline has
+  passed: it raises ``OperationalError("interrupted")``, as ``interrupt()`` would, and the
+  connection stays usable. Setting and clearing it is two C calls; the watchdog's lock
+  and queue cost an uncached /verify on SQLite about 5 µs. SQLite does not abort a wait
+  for a lock; its busy timeout bounds that.
 
 Use it around any DBAPI call (``guard.guard_engine`` does it for everything SQLAlchemy
 calls)::
@@ -35,6 +38,7 @@ import psycopg
 
 log = logging.getLogger(__name__)
 _COMPACT_AT = 1024  # queue length that triggers dropping disarmed alarms
+_SQLITE_STEPS = 100_000  # between two looks at the clock: about 1 ms of SQLite's work here
 
 
 class _Alarm:
@@ -76,22 +80,25 @@ class _SocketAlarm(_Alarm):
         os.close(self.fd)
 
 
-class _InterruptAlarm(_Alarm):
+class _SqliteDeadline:
+    """sqlite3: the deadline is the connection's progress handler, cleared by ``end``."""
+
     __slots__ = ("connection",)
 
     def __init__(self, seconds: float, connection: sqlite3.Connection):
-        super().__init__(seconds)
+        due = time.monotonic() + seconds
+        # A true answer aborts the running statement. Called with the GIL, so not often:
+        # every few thousand steps would make a long statement queue for it under load.
+        connection.set_progress_handler(lambda: time.monotonic() > due, _SQLITE_STEPS)
         self.connection = connection
 
-    def fire(self) -> None:
-        self.connection.interrupt()  # documented as safe from another thread
+    def end(self) -> None:
+        self.connection.set_progress_handler(None, 0)
 
 
 def _alarm_for(connection, seconds: float) -> _Alarm | None:
     """An alarm that breaks ``connection``'s call; None when the connection is already
     lost (its call fails at once). Raises TypeError for other kinds of connections."""
-    if isinstance(connection, sqlite3.Connection):
-        return _InterruptAlarm(seconds, connection)
     if isinstance(connection, psycopg.Connection):
         try:
             return _SocketAlarm(seconds, connection.pgconn.socket)
@@ -118,6 +125,8 @@ class Watchdog:
     def arm(self, connection, seconds: float) -> _Alarm | None:
         """Break the call starting now on ``connection`` if it is still running after
         ``seconds``. Returns the alarm to ``disarm`` when the call is over."""
+        if isinstance(connection, sqlite3.Connection):
+            return _SqliteDeadline(seconds, connection)  # needs no watchdog
         alarm = _alarm_for(connection, seconds)
         if alarm is None:
             return None
@@ -136,6 +145,9 @@ class Watchdog:
     def disarm(self, alarm: _Alarm | None) -> None:
         """The call is over: the alarm must not fire."""
         if alarm is None:
+            return
+        if alarm.__class__ is _SqliteDeadline:
+            alarm.end()
             return
         with self._lock:
             claimed, alarm.done = alarm.done, True
