@@ -35,6 +35,16 @@ def test_base62_is_most_significant_first_and_zero_padded(number, expected):
     assert tokens.base62(number, 6) == expected
 
 
+@given(number=st.integers(min_value=0, max_value=2**80), width=st.integers(0, 16))
+def test_base62_is_the_number_in_base62_padded_to_width(number, width):
+    encoded = tokens.base62(number, width)
+    value = 0
+    for char in encoded:
+        value = value * 62 + tokens.ALPHABET.index(char)
+    assert value == number
+    assert len(encoded) == max(width, len(encoded.lstrip("0")))  # no padding beyond width
+
+
 def test_tokens_are_unique_and_use_the_whole_alphabet():
     bodies = [tokens.generate("tka")[4:-6] for _ in range(500)]
     assert len(set(bodies)) == 500
