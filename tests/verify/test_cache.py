@@ -28,6 +28,26 @@ def test_entries_expire_after_the_ttl():
     assert cache.get("a") is None
 
 
+def test_while_nobody_vouches_for_the_cache_it_serves_nothing_older_than_a_second():
+    clock = Clock()
+    cache = VerifyCache(ttl=300, clock=clock)
+    cache.put("a", 1)
+    cache.vouch(clock.now + 5)  # a listener's proof of life
+    clock.now += 4.9
+    assert cache.get("a") == 1  # vouched for: the TTL is the only limit
+    clock.now += 0.1
+    assert cache.get("a") is None  # the vouching ran out: 5 s is too old
+    cache.put("b", 2)
+    clock.now += 0.99
+    assert cache.get("b") == 2  # younger than a second: still served
+    clock.now += 0.01
+    assert cache.get("b") is None
+    cache.vouch(clock.now + 1)
+    assert cache.get("a") == 1 and cache.get("b") == 2  # kept for when it is vouched again
+    cache.vouch(float("-inf"))  # a forked worker: its parent's listener is not its own
+    assert cache.get("a") is None
+
+
 def test_a_full_cache_evicts_only_the_least_recently_used():
     cache = VerifyCache(ttl=60, max_entries=3)
     for key in "abc":

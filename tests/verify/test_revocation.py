@@ -117,19 +117,19 @@ def test_a_deaf_listener_means_nothing_cached_older_than_a_second(make_app, alic
     assert len(calls) == 1  # older than a second: looked up again
 
 
-def test_a_forked_worker_starts_a_listener_of_its_own_at_its_first_lookup(make_app):
+def test_a_forked_worker_starts_a_listener_of_its_own(make_app):
     """gunicorn forks its workers from the master: a worker must not trust a listener
     thread that runs only in its parent, or no revocation would ever reach its cache."""
     import os
     import threading
 
     listener = listening(make_app(verify_cache_ttl=LONG_TTL)).extensions["tokenauth"].changes
-    listener.max_age()  # started here, in the parent
+    listener.ensure_running()  # started here, in the parent
     read, write = os.pipe()
     child = os.fork()
     if child == 0:  # the child reports what it runs, then leaves without cleanup
         before = any(t.name == "tokenauth-changes" for t in threading.enumerate())
-        listener.max_age()
+        listener.ensure_running()
         after = any(t.name == "tokenauth-changes" for t in threading.enumerate())
         os.write(write, f"{before} {after}".encode())
         os._exit(0)

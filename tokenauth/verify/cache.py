@@ -4,12 +4,19 @@ Least-recently-used with a size bound: when full, only the coldest entry makes r
 full cache never sends every token back to the database at once. Each entry is good for
 ``ttl`` seconds. Only found tokens are cached: a token created a moment ago on another
 worker is never refused for being unknown.
+
+A revocation listener (verify/changes.py) vouches for the cache with each proof of life
+that it hears every change, until a moment (``vouch``); past it, no entry older than
+``UNTRUSTED_MAX_AGE`` is served (SPEC 3). The cache reads that moment with the clock it
+reads anyway: a hit asks no one else.
 """
 from __future__ import annotations
 
 import threading
 import time
 from collections import OrderedDict
+
+UNTRUSTED_MAX_AGE = 1.0  # seconds an entry is served while no listener vouches for the cache
 
 
 class VerifyCache:
@@ -19,10 +26,16 @@ class VerifyCache:
         self.clock = clock
         self._entries: OrderedDict = OrderedDict()  # key -> (stored_at, value), coldest first
         self._lock = threading.Lock()
+        self.vouched_until = float("inf")  # no listener: nothing limits an entry but the TTL
 
-    def get(self, key, max_age: float | None = None):
+    def vouch(self, until: float) -> None:
+        """Every change reaches this cache until ``until`` (this clock); ``-inf``: no more."""
+        self.vouched_until = until
+
+    def get(self, key):
         """The cached value for ``key``, or None when absent, older than the TTL, or older
-        than ``max_age`` seconds when given (the entry is then kept for later)."""
+        than ``UNTRUSTED_MAX_AGE`` while nobody vouches for the cache (the entry is then
+        kept for later)."""
         if self.ttl <= 0:
             return None
         # No lock on a hit: one dict read and one move_to_end, each a single C call the GIL
@@ -32,13 +45,14 @@ class VerifyCache:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        age = self.clock() - entry[0]
+        now = self.clock()
+        age = now - entry[0]
         if age >= self.ttl:
             with self._lock:
                 if self._entries.get(key) is entry:  # not replaced meanwhile
                     del self._entries[key]
             return None
-        if max_age is not None and age >= max_age:
+        if age >= UNTRUSTED_MAX_AGE and now >= self.vouched_until:
             return None
         try:
             self._entries.move_to_end(key)

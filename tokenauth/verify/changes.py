@@ -1,13 +1,14 @@
 """Learning of revocations made elsewhere (other workers, replicas, the CLI) within a second.
 
-One daemon thread per worker, started by the first cached lookup, on a database connection
+One daemon thread per worker, started by the first database lookup, on a database connection
 of its own: on PostgreSQL it LISTENs to the channel that ``services.changes.publish``
 notifies, on SQLite it reads new ``token_changes`` rows four times a second. Each change
 drops the cached lookups of that token or user.
 
-While the thread cannot vouch that it is hearing every change -- not yet connected, the
-connection lost, the database gone -- :meth:`ChangeListener.max_age` tells the cache to
-serve nothing older than one second (SPEC 3). After a reconnection it catches up from the
+Each proof of life vouches for the cache for ``FRESH_FOR`` (``VerifyCache.vouch``). While
+the thread cannot vouch that it is hearing every change -- not yet connected, the
+connection lost, the database gone -- the vouching runs out and the cache serves nothing
+older than one second (SPEC 3). After a reconnection it catches up from the
 ``token_changes`` rows it missed. A lookup read from the database before the listener first
 listened is not cached at all (:meth:`ChangeListener.may_cache`): a change made in between
 would otherwise be missed.
@@ -22,10 +23,10 @@ import time
 from .. import process
 from ..database.deadline import deadline
 from ..services.changes import CHANNEL, RETENTION
+from .cache import UNTRUSTED_MAX_AGE
 
 log = logging.getLogger(__name__)
 FRESH_FOR = 1.0     # seconds after its last proof of life that the listener is trusted
-UNTRUSTED_MAX_AGE = 1.0  # seconds a cached lookup may be served while it is not
 PULSE = 0.25        # seconds between proofs of life (and SQLite reads)
 RETRY = 0.5         # seconds between reconnection attempts
 REPLAY = 100        # changes read again after a reconnection
@@ -46,19 +47,18 @@ class ChangeListener:
         self._started = False  # the thread runs in this process (False again in a fork)
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        cache.vouch(float("-inf"))  # until the thread listens
         process.in_forked_children(self._forked)
 
     def _forked(self) -> None:
         self._started = False  # a forked worker starts its own thread
         self._lock = threading.Lock()  # the parent's may have been held at the fork
+        self.cache.vouch(float("-inf"))  # the parent's thread does not listen for this one
 
-    def max_age(self) -> float | None:
-        """How old a cached lookup may be: no limit beyond the cache's TTL while the
-        listener is hearing every change, else one second. Starts the thread first where
-        it has not started in this process (every cached lookup asks)."""
-        if not self._started:
-            self.ensure_running()
-        return None if self.clock() - self._alive_at < FRESH_FOR else UNTRUSTED_MAX_AGE
+    def _alive(self) -> None:
+        """A proof of life: the cache may serve any entry its TTL allows for FRESH_FOR."""
+        self._alive_at = self.clock()
+        self.cache.vouch(self._alive_at + FRESH_FOR)
 
     def may_cache(self, read_at: float) -> bool:
         """Whether a lookup read from the database at ``read_at`` (this clock) may be cached:
@@ -72,7 +72,8 @@ class ChangeListener:
 
     def ensure_running(self) -> None:
         """Start the thread in this process (a forked worker starts its own); nothing to do
-        without a cache."""
+        without a cache. Every database lookup asks: only lookups read after the thread
+        listens are cached (``may_cache``)."""
         if self._started or self._stop.is_set() or self.cache.ttl <= 0:
             return
         with self._lock:
@@ -108,7 +109,7 @@ class ChangeListener:
                     lost = False
                 while not self._stop.is_set():
                     self._listen(connection)
-                    self._alive_at = self.clock()
+                    self._alive()
             except Exception as error:  # noqa: BLE001 - any failure: untrusted, reconnect
                 if not lost:
                     log.warning("revocation listener lost its database (%s); cached answers "
@@ -147,7 +148,7 @@ class ChangeListener:
             self._drop(self._query(connection, "SELECT id, token_id, user_id FROM "
                                                "token_changes WHERE id > {p} ORDER BY id",
                                    (self._last_id - REPLAY,)))
-        self._alive_at = self.clock()
+        self._alive()
         if not self._listening.is_set():
             self._listening_since = self._alive_at
             self._listening.set()

@@ -49,8 +49,8 @@ class Identity(NamedTuple):  # a tuple: immutable (cached, shared by threads) an
 class Verifier:
     """The SPEC 3 decision. Collaborators are built by the runtime:
 
-    ``cache`` (digest -> (snapshot, identity)), ``changes`` (how old a cached lookup may be,
-    given what the revocation listener can vouch for), ``store`` (one indexed lookup),
+    ``cache`` (digest -> (snapshot, identity); the revocation listener ``changes`` vouches
+    for it, and says whether a lookup may be cached), ``store`` (one indexed lookup),
     ``recorder`` (last access), ``metrics``, ``password_signin(username, password,
     client_ip) -> Identity`` for Basic passwords (raises VerifyDenied), and ``throttle``
     (the failure throttle, asked again before each database lookup), ``alarms`` (canary
@@ -114,7 +114,7 @@ class Verifier:
         or one indexed query; ``(None, None)`` when no token has that hash. Raises
         VerifyDenied ``malformed`` for a token whose check digits are wrong and
         ``rate_limited`` for a locked client, both instead of a query."""
-        found = self.cache.get(digest, self.changes.max_age())  # max_age starts the listener
+        found = self.cache.get(digest)
         if found is not None:
             # Only looked-up tokens are cached, and each passed the check below first: a
             # hit is a well-formed token, so its check digits are not computed again.
@@ -126,6 +126,7 @@ class Verifier:
             raise VerifyDenied("malformed") from None
         self.metrics.cache_lookup(hit=False)  # a malformed token is no lookup, as before
         self.throttle.refuse_if_locked(client_ip, before_database=True)
+        self.changes.ensure_running()  # in this process, before the first lookup is read
         read_at = self.changes.clock()
         snap = self.store.snapshot(digest)
         if snap is None:
