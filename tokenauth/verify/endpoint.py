@@ -55,7 +55,8 @@ class VerifyEndpoint:
             return 405, [("Allow", "GET, HEAD"), *NO_BODY], "method_not_allowed"
         client_ip = self.proxies.client_address(environ)
         try:
-            self.throttle.refuse_if_locked(client_ip)  # before the header is even read
+            if self.throttle.anyone_locked():  # before the header is even read
+                self.throttle.refuse_if_locked(client_ip)
             credentials = read_credentials(environ.get("HTTP_AUTHORIZATION"), self.allow_password)
             identity = self.verifier.verify(credentials, client_ip, (
                 environ.get("HTTP_X_ORIGINAL_METHOD"), environ.get("HTTP_X_ORIGINAL_URI")))

@@ -9,7 +9,7 @@ requests are refused before they are read, so they add nothing: the lock ends wi
 window. The counts are in the server's counter store (shared by its workers, and by the
 replicas through Redis when configured).
 
-Two checks, both by ``refuse_if_locked``:
+Two checks, both by ``refuse_if_locked`` (the first after ``anyone_locked``):
 
 - on every request, local only: while no client is locked, one word of the shared table
   (the store's flag, raised for as long as any client is locked); while one is, a read of
@@ -37,6 +37,9 @@ class FailureThrottle:
         self.store = store
         self.max_failures = max_failures  # 0: off
         self.window = window
+        # Whether any client may be locked: the store's flag, one word (asked by every
+        # /verify before ``refuse_if_locked``, which is then rarely called).
+        self.anyone_locked = store.flag_is_up
 
     def retry_after(self, client_ip: str | None, before_database: bool = False) -> int | None:
         """Seconds until ``client_ip``'s lock ends (at least 1), or None when it is not
