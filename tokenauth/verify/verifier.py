@@ -80,7 +80,14 @@ class Verifier:
             return self.password_signin(credentials.username, credentials.secret, client_ip)
         token = credentials.secret  # token-shaped, at most 256 characters (read_credentials)
         digest = self.hash_token(token)
-        snap, identity = self.lookup(digest, client_ip, token)
+        found = self.cache.get(digest)
+        if found is None:
+            found = self.lookup(digest, client_ip, token)
+        else:
+            # Only looked-up tokens are cached, and each passed the check digits first: a
+            # hit is a well-formed token, so they are not computed again.
+            self.metrics.cache_lookup(hit=True)
+        snap, identity = found
         # The indexed lookup found the row by equality; compare_digest re-checks in constant
         # time, so a collation or lookup quirk can never turn into an allow.
         if snap is None or not hmac.compare_digest(snap.token_hash, digest):
@@ -110,16 +117,10 @@ class Verifier:
         return identity
 
     def lookup(self, digest: str, client_ip: str | None, token: str) -> tuple:
-        """``(snapshot, identity)`` for ``token`` (whose hash is ``digest``), from the cache
-        or one indexed query; ``(None, None)`` when no token has that hash. Raises
-        VerifyDenied ``malformed`` for a token whose check digits are wrong and
-        ``rate_limited`` for a locked client, both instead of a query."""
-        found = self.cache.get(digest)
-        if found is not None:
-            # Only looked-up tokens are cached, and each passed the check below first: a
-            # hit is a well-formed token, so its check digits are not computed again.
-            self.metrics.cache_lookup(hit=True)
-            return found
+        """``(snapshot, identity)`` for ``token`` (whose hash is ``digest``) from one indexed
+        query, cached when it may be (a cache miss); ``(None, None)`` when no token has that
+        hash. Raises VerifyDenied ``malformed`` for a token whose check digits are wrong
+        and ``rate_limited`` for a locked client, both instead of a query."""
         try:
             parse(token)  # the cheapest rejection before the database
         except MalformedToken:
