@@ -74,7 +74,7 @@ class ChangeListener:
         """Start the thread in this process (a forked worker starts its own); nothing to do
         without a cache. Every database lookup asks: only lookups read after the thread
         listens are cached (``may_cache``)."""
-        if self._started or self._stop.is_set() or self.cache.ttl <= 0:
+        if self._started or self.cache.ttl <= 0 or self._stop.is_set():
             return
         with self._lock:
             if not self._started:
