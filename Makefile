@@ -32,7 +32,8 @@ test: venv
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # make bench: /verify through real nginx and wrk (docs/benchmark.md); STUDY=servers runs
-# the server study instead. Debian's wrk, nginx and apache2-utils are checked, not installed.
+# the server study instead, STUDY=cold the cold-cache model (valgrind). Debian's wrk, nginx
+# and apache2-utils are checked, not installed.
 BENCH_STAMP := $(VENV)/.bench-installed
 
 $(BENCH_STAMP): requirements-bench.txt $(STAMP)

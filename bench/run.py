@@ -2,6 +2,7 @@
 
     python -m bench.run                  the table of issue 8 (about 10-15 minutes)
     python -m bench.run --study servers  gunicorn worker classes and counts, granian
+    python -m bench.run --study cold     one /verify's cost with cold caches, counted by valgrind
     BENCH_QUICK=1 python -m bench.run    a ~2 minute smoke of every row kind
 
 Everything runs on loopback; every wrk run is bounded by ``-d``; every process, folder
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import shutil
 import signal
 import stat
 import sys
@@ -22,7 +24,7 @@ import urllib.request
 
 from tokenauth.security.tokens import generate
 
-from . import cache_ttl, report, seed, soak, study
+from . import cache_ttl, cold, report, seed, soak, study
 from .harness import Harness
 from .knobs import Knobs, missing_tools
 from .rows import PATH, Row, run_rounds
@@ -195,7 +197,8 @@ def optional_rows(harness: Harness, small, server, url, micro) -> list[Row]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--study", choices=["servers"], help="run a study instead of the table")
+    parser.add_argument("--study", choices=["servers", "cold"],
+                        help="run a study instead of the table")
     parser.add_argument("--quick", action="store_true", help="same as BENCH_QUICK=1")
     parser.add_argument("--microcache", action="store_true", help="same as BENCH_MICROCACHE=1")
     args = parser.parse_args(argv)
@@ -204,7 +207,8 @@ def main(argv=None) -> int:
     except ValueError as error:
         print(f"bench: {error}")
         return 2
-    missing = missing_tools(knobs.microcache)
+    missing = (missing_tools(knobs.microcache) if args.study != "cold" else
+               [] if shutil.which("valgrind") else ["valgrind"])
     if missing:
         print(f"make bench needs Debian packages that are missing here:\n"
               f"  apt-get install -y {' '.join(missing)}")
@@ -215,6 +219,8 @@ def main(argv=None) -> int:
     try:
         if args.study == "servers":
             study.run(harness)
+        elif args.study == "cold":
+            cold.run(harness)
         else:
             main_run(harness)
         return 0
