@@ -55,9 +55,8 @@ class FailureThrottle:
         return max(1, math.ceil(count.seconds_left))
 
     def refuse_if_locked(self, client_ip: str | None, before_database: bool = False) -> None:
-        """Raises VerifyDenied ``rate_limited`` with ``retry_after`` while locked."""
-        if not before_database and not self.store.flag_is_up():
-            return  # nobody is locked: no client's count is read (every /verify asks)
+        """Raises VerifyDenied ``rate_limited`` with ``retry_after`` while locked. Every
+        /verify asks ``anyone_locked`` first, so no client's count is read while nobody is."""
         locked = self.retry_after(client_ip, before_database)
         if locked is not None:
             raise VerifyDenied("rate_limited", retry_after=locked)
