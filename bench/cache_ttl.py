@@ -43,7 +43,7 @@ def run(harness: Harness, database: Database, tokens_file: Path) -> list[Row]:
         harness.wait_until_up()
         run_rounds(rows, knobs, harness, "ttl")
     finally:
-        harness.stop(started)  # before the soak reads PostgreSQL's statistics
+        harness.stop(started)
     return rows
 
 

@@ -90,11 +90,15 @@ def main_run(harness: Harness) -> dict:
     print("\nMeasuring", flush=True)
     run_rounds(rows, knobs, harness, "main", floor=next(row for row in rows if row.key == "floor"))
     harness.stop_all_but(soak_target[0])
-    print("\nCache TTL study", flush=True)
-    ttl_rows = cache_ttl.run(harness, ttl_db, tokens_file)
     print(f"\nSoak: {knobs.soak_seconds:g} s at full load, {soak_target[2].label}, cached token",
           flush=True)
     soaked = soak.run(harness, *soak_target)
+    # The TTL study runs alone: its five servers hold up to ~20 PostgreSQL connections
+    # each, and with the soak's server beside them they passed PostgreSQL's limit of 100
+    # (run 2026-11-29T10-15-27Z: "too many clients", answered 503 unavailable).
+    harness.stop(harness.fronts + harness.servers)
+    print("\nCache TTL study", flush=True)
+    ttl_rows = cache_ttl.run(harness, ttl_db, tokens_file)
     return report.main_report(harness, rows, ttl_rows, soaked, databases,
                               time.monotonic() - started)
 
