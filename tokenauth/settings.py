@@ -66,6 +66,9 @@ class Settings:
     instance_path: str = ""  # default: Flask's instance folder of the tokenauth package
     database_url: str = setting("", shown=without_password)  # default: SQLite in the instance
     database_timeout: float = setting(3.0, minimum=0.1, maximum=3600)  # any one database wait
+    # PostgreSQL: pooled connections a worker keeps (a burst may open as many again), besides
+    # one per request thread for /verify and one for the revocation listener.
+    database_pool_size: int = setting(5, minimum=1, maximum=100)
     secret_key: str = secret()
     token_pepper: str = secret()
     token_prefix: str = "tka"

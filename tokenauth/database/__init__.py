@@ -55,14 +55,17 @@ def connect_args(url: str, timeout: float) -> dict:
     return args
 
 
-def engine_options(url: str, timeout: float) -> dict:
+def engine_options(url: str, timeout: float, pool_size: int = 5) -> dict:
     """SQLAlchemy engine options for ``url`` with waits bounded by ``timeout`` seconds;
-    pair the engine with ``guard_engine`` for the per-call deadline."""
+    pair the engine with ``guard_engine`` for the per-call deadline. On PostgreSQL the
+    pool keeps ``pool_size`` connections and opens at most as many again for a burst, so
+    an operator can count a worker's connections against ``max_connections``."""
     # hide_parameters: a failing statement's values (hashes, addresses) stay out of logs.
     options = {"pool_pre_ping": True, "hide_parameters": True,
                "connect_args": connect_args(url, timeout)}
     if url.startswith("postgresql"):
         options["pool_timeout"] = timeout  # waiting for a free pooled connection
+        options["pool_size"] = options["max_overflow"] = pool_size
     return options
 
 
@@ -77,7 +80,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def init_app(app, settings) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     timeout = settings.database_timeout
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url, timeout))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          engine_options(url, timeout, settings.database_pool_size))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     with app.app_context():
