@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from .database import engine_options, schema_revisions
+from .database import connect_args, schema_revisions
 from .models import User
 from .settings import without_password
 
@@ -74,7 +74,7 @@ def inspect_database(url: str, timeout: float) -> tuple[list[str], int | None]:
     ask before it forks its workers.
     """
     engine = create_engine(url, poolclass=NullPool,
-                           connect_args=engine_options(url, timeout)["connect_args"])
+                           connect_args=connect_args(url, timeout))
     try:
         with engine.connect() as connection:
             problems = schema_problems(connection, url)

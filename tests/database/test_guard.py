@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tokenauth.database import call_deadline, engine_options
 from tokenauth.database.guard import guard_engine
+from tokenauth.settings import Settings
 
 from .conftest import BOUND, TIMEOUT, answered_within
 
@@ -15,7 +16,7 @@ from .conftest import BOUND, TIMEOUT, answered_within
 @pytest.fixture
 def engine(postgres_proxy, postgres_server_url):
     url = postgres_proxy.route(postgres_server_url)
-    engine = create_engine(url, **engine_options(url, TIMEOUT))
+    engine = create_engine(url, **engine_options(url, TIMEOUT, Settings.database_pool_size))
     guard_engine(engine, call_deadline(TIMEOUT))
     yield engine
     postgres_proxy.thaw()

@@ -55,7 +55,7 @@ def connect_args(url: str, timeout: float) -> dict:
     return args
 
 
-def engine_options(url: str, timeout: float, pool_size: int = 5) -> dict:
+def engine_options(url: str, timeout: float, pool_size: int) -> dict:
     """SQLAlchemy engine options for ``url`` with waits bounded by ``timeout`` seconds;
     pair the engine with ``guard_engine`` for the per-call deadline. On PostgreSQL the
     pool keeps ``pool_size`` connections and opens at most as many again for a burst, so
