@@ -18,12 +18,9 @@ counts that cost deterministically (docs/benchmark.md, "The cold model"):
 - cycles = instructions / 3 + 12 per L1 miss + 45 per last-level miss (assumed weights),
   shown in µs at 3 GHz, beside each variant's ratio to the raw floor.
 
-Until 2026-11-29 (afternoon) start-up was cancelled instead by subtracting a run of 300
-requests from one of 3,300 under cachegrind: start-up itself varies by tens of millions of
-instructions between runs (imports, the background threads' warm-up), and two checkouts
-of the same code then differed by 6 µs a request (26.6 against 32.6). Counted inside the
-loop, the same two differ by about 1 µs. About 4 minutes on 2 cores; needs Debian's
-valgrind.
+Counted inside the loop, not as the difference of a short and a long run (start-up varies
+too much for that, docs/benchmark.md): runs of the same code agree within about 1-3 µs.
+About 4 minutes on 2 cores; needs Debian's valgrind.
 """
 from __future__ import annotations
 
